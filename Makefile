@@ -1,0 +1,47 @@
+# asp: MongoDB Atlas Stream Processing inside PostgreSQL (PGXS build)
+#
+#   make                 build asp.so
+#   make install         install into the PostgreSQL found by pg_config
+#   make check-engine    build and run the engine's unit tests (prove)
+#   make bench           engine benchmarks against a PostgreSQL baseline
+#   test/run_tests.sh    everything (unit tests + pg_regress on a temp instance)
+
+EXTENSION = asp
+MODULE_big = asp
+DATA = $(wildcard sql/asp--*.sql)
+
+ENGINE_SRCS = $(sort $(wildcard src/engine/*.c))
+PG_SRCS = $(sort $(wildcard src/*.c src/sql/*.c src/runtime/*.c src/connectors/*.c))
+OBJS = $(ENGINE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
+
+DEPS = libbson-1.0 libmongoc-1.0 rdkafka libpcre2-8
+PKG_CFLAGS := $(shell pkg-config --cflags $(DEPS))
+PKG_LIBS := $(shell pkg-config --libs $(DEPS))
+
+PG_CPPFLAGS = -Isrc $(PKG_CFLAGS)
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
+SHLIB_LINK = $(PKG_LIBS) -lm
+
+# The engine uses gcc's _Decimal128; clang cannot compile it to bitcode.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# ---- engine unit tests: plain C, no PostgreSQL ----
+ENGINE_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PKG_CFLAGS) -Isrc/engine -Itest/engine
+ENGINE_TESTS = $(patsubst test/engine/%.c,test/engine/bin/%,$(sort $(wildcard test/engine/test_*.c)))
+
+test/engine/bin/%: test/engine/%.c $(ENGINE_SRCS) $(wildcard src/engine/*.h test/engine/*.h)
+	@mkdir -p test/engine/bin
+	$(CC) $(ENGINE_CFLAGS) -o $@ $< $(ENGINE_SRCS) $(PKG_LIBS) -lm
+
+.PHONY: check-engine bench
+check-engine: $(ENGINE_TESTS)
+	prove -v --exec '' $(ENGINE_TESTS)
+
+bench:
+	$(MAKE) -C test/bench
+
+EXTRA_CLEAN = test/engine/bin results regression.diffs regression.out

@@ -1,0 +1,469 @@
+/*-------------------------------------------------------------------------
+ *
+ * exec.c
+ *	  The executor: runs a compiled pipeline over pushed source documents.
+ *
+ * Per source document: evaluate timeField (or take the source's time),
+ * rebuild the document with the timestamp field and _stream_meta appended,
+ * and push it into the first stage.  Failures on one document become dead
+ * letter queue documents in ASP's format:
+ *	{_stream_meta: {source, window}, errInfo: {reason}, operatorName, doc,
+ *	 processorName}
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "pipeline.h"
+#include "stage.h"
+
+struct asp_exec
+{
+	asp_pipeline *p;
+	asp_stage  *first;
+	asp_output_fn out;
+	void	   *ud;
+	asp_arena  *arena;
+	asp_eval_ctx ctx;
+	asp_error	doc_err;		/* per-document runtime errors */
+	asp_error	fatal;			/* stops the run */
+	bson_t	   *srcbuf;			/* $source output document */
+	bson_t	   *dlqbuf;			/* DLQ document being built */
+	bson_t	   *metabuf;		/* default _stream_meta.source */
+	char	   *processor_name;
+	const char *source_type;
+	int64_t		now_ms;
+	asp_exec_stats st;
+};
+
+static const char *
+source_type_name(asp_source_kind k)
+{
+	switch (k)
+	{
+		case ASP_SOURCE_DOCUMENTS:
+			return "documents";
+		case ASP_SOURCE_SAMPLE:
+			return "generated";
+		case ASP_SOURCE_KAFKA:
+			return "kafka";
+		case ASP_SOURCE_MONGODB:
+			return "atlas";
+	}
+	return "unknown";
+}
+
+static asp_exec *
+exec_alloc(asp_output_fn out, void *ud)
+{
+	asp_exec   *x = calloc(1, sizeof(asp_exec));
+
+	if (x == NULL)
+		abort();
+	x->out = out;
+	x->ud = ud;
+	x->arena = asp_arena_new(64 * 1024);
+	asp_error_init(&x->doc_err);
+	asp_error_init(&x->fatal);
+	asp_eval_ctx_init(&x->ctx, x->arena, &x->doc_err);
+	x->srcbuf = bson_new();
+	x->dlqbuf = bson_new();
+	x->metabuf = bson_new();
+	x->st.watermark = INT64_MIN;
+	x->source_type = "documents";
+	return x;
+}
+
+/* asp_exec_new: an executor for a compiled pipeline */
+asp_exec *
+asp_exec_new(asp_pipeline *p, asp_output_fn out, void *ud)
+{
+	asp_exec   *x = exec_alloc(out, ud);
+
+	x->p = p;
+	x->first = p->first;
+	x->source_type = source_type_name(p->source_kind);
+	BSON_APPEND_UTF8(x->metabuf, "type", x->source_type);
+	return x;
+}
+
+/* asp_exec_new_chain: an executor over a bare chain of stages */
+asp_exec *
+asp_exec_new_chain(asp_stage *first, asp_output_fn out, void *ud)
+{
+	asp_exec   *x = exec_alloc(out, ud);
+
+	x->first = first;
+	BSON_APPEND_UTF8(x->metabuf, "type", x->source_type);
+	return x;
+}
+
+/* asp_exec_free: free the executor (not the pipeline) */
+void
+asp_exec_free(asp_exec *x)
+{
+	if (x == NULL)
+		return;
+	asp_arena_free(x->arena);
+	bson_destroy(x->srcbuf);
+	bson_destroy(x->dlqbuf);
+	bson_destroy(x->metabuf);
+	free(x->processor_name);
+	free(x);
+}
+
+/* asp_exec_ctx: the evaluation context of the current document */
+asp_eval_ctx *
+asp_exec_ctx(asp_exec *x)
+{
+	return &x->ctx;
+}
+
+/* asp_exec_reset_arena: drop per-document temporaries */
+void
+asp_exec_reset_arena(asp_exec *x)
+{
+	asp_arena_reset(x->arena);
+}
+
+/* asp_exec_source_type: "generated", "kafka", ... */
+const char *
+asp_exec_source_type(const asp_exec *x)
+{
+	return x->source_type;
+}
+
+/* asp_exec_error: the fatal error after a call returned false */
+const asp_error *
+asp_exec_error(const asp_exec *x)
+{
+	return &x->fatal;
+}
+
+/* asp_exec_set_now: the processing-time clock */
+void
+asp_exec_set_now(asp_exec *x, int64_t now_ms)
+{
+	x->now_ms = now_ms;
+	x->ctx.now_ms = now_ms;
+}
+
+/* asp_exec_set_processor_name: name recorded in DLQ documents */
+void
+asp_exec_set_processor_name(asp_exec *x, const char *name)
+{
+	free(x->processor_name);
+	x->processor_name = name ? strdup(name) : NULL;
+}
+
+/* asp_exec_get_stats: counters, watermark and state size */
+void
+asp_exec_get_stats(const asp_exec *x, asp_exec_stats *st)
+{
+	*st = x->st;
+	if (x->p && x->p->window)
+	{
+		st->watermark = asp_window_watermark(x->p->window);
+		st->state_bytes = asp_window_state_bytes(x->p->window);
+	}
+}
+
+/* asp_stage_emit: push a document to the next stage, or out of the pipeline */
+bool
+asp_stage_emit(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	s->out_docs++;
+	if (s->next)
+	{
+		s->next->in_docs++;
+		return s->next->ops->push(s->next, x, doc, len);
+	}
+	x->st.output_count++;
+	x->st.output_bytes += len;
+	x->out(x->ud, ASP_OUTPUT_DOC, doc, len);
+	return true;
+}
+
+/*
+ * asp_exec_dlq: build the DLQ document for doc failing at stage s (NULL:
+ * at $source) and hand it to the output callback.
+ */
+static void
+exec_dlq(asp_exec *x, const char *operator_name, const uint8_t *doc, uint32_t len,
+		 const char *reason)
+{
+	bson_t	   *b = x->dlqbuf;
+	bson_t		meta,
+				errinfo;
+	bson_value_t sm;
+	bool		have_window = false;
+
+	bson_reinit(b);
+	BSON_APPEND_DOCUMENT_BEGIN(b, "_stream_meta", &meta);
+	if (doc && asp_doc_get(doc, len, "_stream_meta", 12, &sm) &&
+		sm.value_type == BSON_TYPE_DOCUMENT)
+	{
+		bson_iter_t it;
+
+		if (bson_iter_init_from_data(&it, sm.value.v_doc.data, sm.value.v_doc.data_len))
+			while (bson_iter_next(&it))
+			{
+				if (strcmp(bson_iter_key(&it), "window") == 0)
+					have_window = true;
+				bson_append_iter(&meta, NULL, 0, &it);
+			}
+	}
+	else
+		BSON_APPEND_DOCUMENT(&meta, "source", x->metabuf);
+	if (x->ctx.in_window && !have_window)
+	{
+		bson_t		win;
+
+		BSON_APPEND_DOCUMENT_BEGIN(&meta, "window", &win);
+		BSON_APPEND_DATE_TIME(&win, "start", x->ctx.window_start);
+		BSON_APPEND_DATE_TIME(&win, "end", x->ctx.window_end);
+		bson_append_document_end(&meta, &win);
+	}
+	bson_append_document_end(b, &meta);
+	BSON_APPEND_DOCUMENT_BEGIN(b, "errInfo", &errinfo);
+	BSON_APPEND_UTF8(&errinfo, "reason", reason);
+	bson_append_document_end(b, &errinfo);
+	BSON_APPEND_UTF8(b, "operatorName", operator_name);
+	if (doc)
+	{
+		bson_t		d;
+
+		if (bson_init_static(&d, doc, len))
+			BSON_APPEND_DOCUMENT(b, "doc", &d);
+	}
+	if (x->processor_name)
+		BSON_APPEND_UTF8(b, "processorName", x->processor_name);
+	x->st.dlq_count++;
+	x->st.dlq_bytes += b->len;
+	x->out(x->ud, ASP_OUTPUT_DLQ, bson_get_data(b), b->len);
+}
+
+/* asp_exec_dlq: send doc to the DLQ as a failure of stage s */
+void
+asp_exec_dlq(asp_exec *x, const asp_stage *s, const uint8_t *doc, uint32_t len,
+			 const char *reason)
+{
+	exec_dlq(x, s ? s->name : "$source", doc, len, reason);
+}
+
+/* asp_exec_push_doc: push one document into the first stage */
+bool
+asp_exec_push_doc(asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	asp_arena_reset(x->arena);
+	x->st.input_count++;
+	x->st.input_bytes += len;
+	if (x->first == NULL)
+	{
+		x->st.output_count++;
+		x->st.output_bytes += len;
+		x->out(x->ud, ASP_OUTPUT_DOC, doc, len);
+		return true;
+	}
+	x->first->in_docs++;
+	if (!x->first->ops->push(x->first, x, doc, len))
+	{
+		if (x->fatal.code == ASP_OK)
+			x->fatal = x->doc_err;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * asp_exec_push_source: one source document: event time, the timestamp
+ * field and _stream_meta, then the stages.
+ */
+bool
+asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
+					 int64_t event_time_ms, const bson_t *source_meta)
+{
+	asp_pipeline *p = x->p;
+	bson_t	   *b = x->srcbuf;
+	bson_iter_t it;
+	bool		conflict = false;
+	size_t		tslen = strlen(p->ts_field);
+	uint32_t	meta_off;
+	bson_t		meta;
+
+	asp_arena_reset(x->arena);
+	x->st.input_count++;
+	x->st.input_bytes += len;
+	if (source_meta == NULL)
+		source_meta = x->metabuf;
+
+	if (len > ASP_MAX_BSON_SIZE)
+	{
+		char		reason[128];
+
+		snprintf(reason, sizeof(reason),
+				 "document of %u bytes exceeds the maximum document size of %d bytes",
+				 len, ASP_MAX_BSON_SIZE);
+		exec_dlq(x, "$source", NULL, 0, reason);
+		return true;
+	}
+	if (!bson_iter_init_from_data(&it, doc, len))
+	{
+		exec_dlq(x, "$source", NULL, 0, "the source message is not a valid BSON document");
+		return true;
+	}
+	while (bson_iter_next(&it))
+	{
+		uint32_t	klen = bson_iter_key_len(&it);
+		const char *k = bson_iter_key(&it);
+
+		if ((klen == tslen && memcmp(k, p->ts_field, tslen) == 0) ||
+			(klen == 12 && memcmp(k, "_stream_meta", 12) == 0))
+		{
+			conflict = true;
+			break;
+		}
+	}
+
+	if (p->time_field)
+	{
+		bson_value_t tv;
+
+		asp_eval_ctx_set_root(&x->ctx, doc, len);
+		if (!asp_expr_eval(p->time_field, &x->ctx, &tv))
+		{
+			char		reason[ASP_ERROR_MSG_LEN + 64];
+
+			snprintf(reason, sizeof(reason), "timeField: %s", x->doc_err.message);
+			exec_dlq(x, "$source", doc, len, reason);
+			return true;
+		}
+		if (tv.value_type != BSON_TYPE_DATE_TIME)
+		{
+			char		reason[160];
+
+			snprintf(reason, sizeof(reason),
+					 "timeField must evaluate to a date, but it evaluated to %s",
+					 asp_type_name(tv.value_type));
+			exec_dlq(x, "$source", doc, len, reason);
+			return true;
+		}
+		event_time_ms = tv.value.v_datetime;
+	}
+
+	bson_reinit(b);
+	if (!conflict)
+	{
+		bson_t		src;
+
+		bson_init_static(&src, doc, len);
+		bson_concat(b, &src);
+	}
+	else
+	{
+		bson_iter_init_from_data(&it, doc, len);
+		while (bson_iter_next(&it))
+		{
+			uint32_t	klen = bson_iter_key_len(&it);
+			const char *k = bson_iter_key(&it);
+
+			if ((klen == tslen && memcmp(k, p->ts_field, tslen) == 0) ||
+				(klen == 12 && memcmp(k, "_stream_meta", 12) == 0))
+				continue;
+			bson_append_iter(b, NULL, 0, &it);
+		}
+	}
+	bson_append_date_time(b, p->ts_field, (int) tslen, event_time_ms);
+	meta_off = b->len - 1;
+	BSON_APPEND_DOCUMENT_BEGIN(b, "_stream_meta", &meta);
+	BSON_APPEND_DOCUMENT(&meta, "source", source_meta);
+	bson_append_document_end(b, &meta);
+	if (b->len > ASP_MAX_BSON_SIZE)
+	{
+		exec_dlq(x, "$source", NULL, 0,
+				 "document exceeds the maximum document size once _ts and _stream_meta are added");
+		return true;
+	}
+	/* the _stream_meta value: after type byte and "_stream_meta\0" */
+	x->ctx.stream_meta = bson_get_data(b) + meta_off + 1 + 13;
+	{
+		uint32_t	mlen;
+
+		memcpy(&mlen, x->ctx.stream_meta, 4);
+		x->ctx.stream_meta_len = BSON_UINT32_FROM_LE(mlen);
+	}
+	x->ctx.event_time = event_time_ms;
+
+	if (x->first == NULL)
+	{
+		x->st.output_count++;
+		x->st.output_bytes += b->len;
+		x->out(x->ud, ASP_OUTPUT_DOC, bson_get_data(b), b->len);
+		return true;
+	}
+	x->first->in_docs++;
+	if (!x->first->ops->push(x->first, x, bson_get_data(b), b->len))
+	{
+		if (x->fatal.code == ASP_OK)
+			x->fatal = x->doc_err;
+		return false;
+	}
+	return true;
+}
+
+/* asp_exec_push_source_documents: every document of $source.documents */
+bool
+asp_exec_push_source_documents(asp_exec *x)
+{
+	bson_iter_t it;
+
+	if (x->p->source_kind != ASP_SOURCE_DOCUMENTS)
+		return true;
+	if (!bson_iter_init_from_data(&it, x->p->documents.value.v_doc.data,
+								  x->p->documents.value.v_doc.data_len))
+		return true;
+	while (bson_iter_next(&it))
+	{
+		const bson_value_t *v = bson_iter_value(&it);
+
+		if (!asp_exec_push_source(x, v->value.v_doc.data, v->value.v_doc.data_len,
+								  x->now_ms, NULL))
+			return false;
+	}
+	return true;
+}
+
+/* asp_exec_finish: end of a finite source: flush every stage (windows close) */
+bool
+asp_exec_finish(asp_exec *x)
+{
+	asp_arena_reset(x->arena);
+	if (x->first && !asp_stage_flush(x->first, x))
+	{
+		if (x->fatal.code == ASP_OK)
+			x->fatal = x->doc_err;
+		return false;
+	}
+	return true;
+}
+
+/* asp_exec_tick: time passed: idle timeouts and processing-time windows */
+bool
+asp_exec_tick(asp_exec *x, int64_t now_ms)
+{
+	asp_exec_set_now(x, now_ms);
+	if (x->p && x->p->window)
+	{
+		asp_arena_reset(x->arena);
+		if (!asp_window_tick(x->p->window, x, now_ms))
+		{
+			if (x->fatal.code == ASP_OK)
+				x->fatal = x->doc_err;
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,92 @@
+/*-------------------------------------------------------------------------
+ *
+ * exec.h
+ *	  Running a compiled pipeline: the executor.
+ *
+ * The caller (the SQL function asp.process, a background worker, a unit
+ * test or the benchmark) owns the loop: it pushes source documents with
+ * asp_exec_push_source(), tells the executor when a finite source ended
+ * (asp_exec_finish) or time passed (asp_exec_tick), and receives output and
+ * dead letter documents through the output callback.  Documents given to
+ * the callback are valid only during the call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ASP_ENGINE_EXEC_H
+#define ASP_ENGINE_EXEC_H
+
+#include <bson/bson.h>
+
+#include "error.h"
+
+typedef struct asp_exec asp_exec;
+typedef struct asp_stage asp_stage;
+typedef struct asp_pipeline asp_pipeline;
+
+typedef enum asp_output_kind
+{
+	ASP_OUTPUT_DOC,				/* a document that reached the end / the sink */
+	ASP_OUTPUT_DLQ				/* a dead letter queue document */
+} asp_output_kind;
+
+typedef void (*asp_output_fn) (void *ud, asp_output_kind kind,
+							   const uint8_t *doc, uint32_t len);
+
+/* asp_exec_new: an executor for a compiled pipeline */
+extern asp_exec *asp_exec_new(asp_pipeline *p, asp_output_fn out, void *ud);
+
+/*
+ * asp_exec_new_chain: an executor over a bare chain of stages (no $source,
+ * no window): for unit tests of stages.  Documents pushed with
+ * asp_exec_push_doc go straight into `first`.
+ */
+extern asp_exec *asp_exec_new_chain(asp_stage *first, asp_output_fn out, void *ud);
+
+/* asp_exec_push_doc: push one document into the first stage (chain executors) */
+extern bool asp_exec_push_doc(asp_exec *x, const uint8_t *doc, uint32_t len);
+
+/*
+ * asp_exec_push_source: one document from the source.  event_time_ms is
+ * the source's own time for the document (Kafka message time, generator
+ * time, processing time for document arrays), used when the pipeline has
+ * no timeField.  source_meta is the _stream_meta.source document for it
+ * (NULL: {type: <source type>}).  Returns false only on a fatal error.
+ */
+extern bool asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
+								 int64_t event_time_ms, const bson_t *source_meta);
+
+/* asp_exec_push_source_documents: push every document of a $source.documents array */
+extern bool asp_exec_push_source_documents(asp_exec *x);
+
+/* asp_exec_set_now: the processing-time clock, in ms since the epoch */
+extern void asp_exec_set_now(asp_exec *x, int64_t now_ms);
+
+/* asp_exec_finish: a finite source ended: close and emit every open window */
+extern bool asp_exec_finish(asp_exec *x);
+
+/* asp_exec_tick: time passed without input (idleTimeout, processing-time windows) */
+extern bool asp_exec_tick(asp_exec *x, int64_t now_ms);
+
+/* asp_exec_set_processor_name: name recorded in DLQ documents */
+extern void asp_exec_set_processor_name(asp_exec *x, const char *name);
+
+typedef struct asp_exec_stats
+{
+	uint64_t	input_count;
+	uint64_t	input_bytes;
+	uint64_t	output_count;
+	uint64_t	output_bytes;
+	uint64_t	dlq_count;
+	uint64_t	dlq_bytes;
+	int64_t		watermark;		/* INT64_MIN when none */
+	size_t		state_bytes;
+} asp_exec_stats;
+
+extern void asp_exec_get_stats(const asp_exec *x, asp_exec_stats *st);
+
+extern void asp_exec_free(asp_exec *x);
+
+/* asp_exec_error: the fatal error after a call returned false */
+extern const asp_error *asp_exec_error(const asp_exec *x);
+
+#endif							/* ASP_ENGINE_EXEC_H */

@@ -1,0 +1,12 @@
+/*-------------------------------------------------------------------------
+ *
+ * expr_arith.c
+ *	  Placeholder table; being written.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "expr.h"
+
+const asp_op_def asp_ops_arith[] = {
+	{NULL, NULL, 0, 0, NULL, false}
+};

@@ -1,0 +1,12 @@
+/*-------------------------------------------------------------------------
+ *
+ * expr_array.c
+ *	  Placeholder table; being written.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "expr.h"
+
+const asp_op_def asp_ops_array[] = {
+	{NULL, NULL, 0, 0, NULL, false}
+};

@@ -1,0 +1,780 @@
+/*-------------------------------------------------------------------------
+ *
+ * stage_group.c
+ *	  The blocking stages of window pipelines: $group, $sort, $limit and
+ *	  $count.
+ *
+ * $group keeps, per window, a hash table from group key to the inline
+ * states of its accumulators.  Entries live in chunks in insertion order
+ * (results are emitted in the order groups were first seen) and the table
+ * holds pointers to them; a document costs one key evaluation, one hash
+ * probe and one add per accumulator, with no allocation unless a new group
+ * appears or an accumulator collects values.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* qsort_r */
+#endif
+#include <stdlib.h>
+#include <string.h>
+
+#include "accum.h"
+#include "exec.h"
+#include "sort.h"
+#include "stage.h"
+
+/* ---------- $group ---------- */
+
+typedef struct group_spec
+{
+	asp_expr   *id;
+	int			nacc;
+	asp_accum  *acc;
+	size_t	   *state_off;		/* offset of each accumulator state in an entry */
+	size_t		entry_size;
+} group_spec;
+
+typedef struct group_entry
+{
+	uint64_t	hash;
+	bson_value_t key;			/* owned copy (bson_value_copy) */
+	/* accumulator states follow at group_spec.state_off[i] */
+} group_entry;
+
+#define GROUP_ENTRY_HDR ((sizeof(group_entry) + 15) & ~(size_t) 15)
+#define GROUP_CHUNK_ENTRIES 64
+
+typedef struct group_chunk
+{
+	struct group_chunk *next;
+	int			used;
+	/* entries follow */
+} group_chunk;
+
+#define GROUP_CHUNK_HDR ((sizeof(group_chunk) + 15) & ~(size_t) 15)
+
+typedef struct group_state
+{
+	group_entry **slots;		/* open addressing, power of two */
+	uint32_t	cap;
+	uint32_t	count;
+	group_chunk *first;
+	group_chunk *last;
+	size_t		key_bytes;		/* heap bytes of non-scalar keys */
+} group_state;
+
+static bool
+key_is_scalar(const bson_value_t *v)
+{
+	switch (v->value_type)
+	{
+		case BSON_TYPE_UTF8:
+		case BSON_TYPE_DOCUMENT:
+		case BSON_TYPE_ARRAY:
+		case BSON_TYPE_BINARY:
+		case BSON_TYPE_REGEX:
+		case BSON_TYPE_CODE:
+		case BSON_TYPE_CODEWSCOPE:
+		case BSON_TYPE_SYMBOL:
+		case BSON_TYPE_DBPOINTER:
+			return false;
+		default:
+			return true;
+	}
+}
+
+static void *
+group_state_new(asp_stage *s)
+{
+	group_state *g = calloc(1, sizeof(group_state));
+
+	(void) s;
+	if (g == NULL)
+		abort();
+	return g;
+}
+
+static group_entry *
+group_alloc_entry(group_state *g, const group_spec *spec)
+{
+	group_chunk *c = g->last;
+
+	if (c == NULL || c->used == GROUP_CHUNK_ENTRIES)
+	{
+		c = malloc(GROUP_CHUNK_HDR + GROUP_CHUNK_ENTRIES * spec->entry_size);
+		if (c == NULL)
+			abort();
+		c->next = NULL;
+		c->used = 0;
+		if (g->last)
+			g->last->next = c;
+		else
+			g->first = c;
+		g->last = c;
+	}
+	return (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) c->used++ * spec->entry_size);
+}
+
+static void
+group_grow(group_state *g)
+{
+	uint32_t	ncap = g->cap ? g->cap * 2 : 16;
+	group_entry **ns = calloc(ncap, sizeof(group_entry *));
+	uint32_t	i;
+
+	if (ns == NULL)
+		abort();
+	for (i = 0; i < g->cap; i++)
+	{
+		group_entry *e = g->slots[i];
+
+		if (e)
+		{
+			uint32_t	j = (uint32_t) e->hash & (ncap - 1);
+
+			while (ns[j])
+				j = (j + 1) & (ncap - 1);
+			ns[j] = e;
+		}
+	}
+	free(g->slots);
+	g->slots = ns;
+	g->cap = ncap;
+}
+
+/* group_lookup: the entry for key, created (with initialised states) if new */
+static group_entry *
+group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key)
+{
+	uint64_t	h = asp_value_hash(key, 0x2545F4914F6CDD1DULL);
+	uint32_t	j;
+	group_entry *e;
+	int			i;
+
+	if (g->count * 2 >= g->cap)
+		group_grow(g);
+	j = (uint32_t) h & (g->cap - 1);
+	while ((e = g->slots[j]) != NULL)
+	{
+		if (e->hash == h && asp_value_compare(&e->key, key) == 0)
+			return e;
+		j = (j + 1) & (g->cap - 1);
+	}
+	e = group_alloc_entry(g, spec);
+	e->hash = h;
+	if (key_is_scalar(key))
+		e->key = *key;
+	else
+	{
+		bson_value_copy(key, &e->key);
+		g->key_bytes += key->value_type == BSON_TYPE_UTF8 ? key->value.v_utf8.len + 1 :
+			key->value.v_doc.data_len;
+	}
+	for (i = 0; i < spec->nacc; i++)
+		spec->acc[i].def->init(&spec->acc[i], (char *) e + spec->state_off[i]);
+	g->slots[j] = e;
+	g->count++;
+	return e;
+}
+
+static bool
+group_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	group_spec *spec = s->data;
+	asp_eval_ctx *ctx = asp_exec_ctx(x);
+	bson_value_t key;
+	group_entry *e;
+	int			i;
+
+	asp_eval_ctx_set_root(ctx, doc, len);
+	if (!asp_expr_eval(spec->id, ctx, &key))
+	{
+		asp_exec_dlq(x, s, doc, len, ctx->err->message);
+		return true;
+	}
+	if (key.value_type == BSON_TYPE_EOD || key.value_type == BSON_TYPE_UNDEFINED)
+		asp_value_set_null(&key);
+	e = group_lookup(state, spec, &key);
+	for (i = 0; i < spec->nacc; i++)
+	{
+		if (!spec->acc[i].def->add(&spec->acc[i], (char *) e + spec->state_off[i], ctx))
+		{
+			asp_exec_dlq(x, s, doc, len, ctx->err->message);
+			return true;
+		}
+	}
+	return true;
+}
+
+static bool
+group_emit(asp_stage *s, void *state, asp_exec *x)
+{
+	group_spec *spec = s->data;
+	group_state *g = state;
+	asp_eval_ctx *ctx = asp_exec_ctx(x);
+	group_chunk *c;
+
+	for (c = g->first; c; c = c->next)
+	{
+		int			k;
+
+		for (k = 0; k < c->used; k++)
+		{
+			group_entry *e = (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) k * spec->entry_size);
+			int			i;
+
+			asp_exec_reset_arena(x);
+			bson_reinit(s->out);
+			asp_bson_append_value(s->out, "_id", 3, &e->key);
+			for (i = 0; i < spec->nacc; i++)
+			{
+				bson_value_t v;
+
+				if (!spec->acc[i].def->finalize(&spec->acc[i], (char *) e + spec->state_off[i], ctx, &v))
+				{
+					/* a result that cannot be computed: report the group */
+					asp_exec_dlq(x, s, NULL, 0, ctx->err->message);
+					goto next_entry;
+				}
+				asp_bson_append_value(s->out, spec->acc[i].field, -1, &v);
+			}
+			if (!asp_stage_emit(s, x, bson_get_data(s->out), s->out->len))
+				return false;
+	next_entry:
+			;
+		}
+	}
+	return true;
+}
+
+static void
+group_state_free(asp_stage *s, void *state)
+{
+	group_spec *spec = s->data;
+	group_state *g = state;
+	group_chunk *c = g->first;
+
+	while (c)
+	{
+		group_chunk *n = c->next;
+		int			k,
+					i;
+
+		for (k = 0; k < c->used; k++)
+		{
+			group_entry *e = (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) k * spec->entry_size);
+
+			if (!key_is_scalar(&e->key))
+				bson_value_destroy(&e->key);
+			for (i = 0; i < spec->nacc; i++)
+				if (spec->acc[i].def->destroy)
+					spec->acc[i].def->destroy(&spec->acc[i], (char *) e + spec->state_off[i]);
+		}
+		free(c);
+		c = n;
+	}
+	free(g->slots);
+	free(g);
+}
+
+/* group_state_bytes: table, entries, keys and accumulator heap memory */
+static size_t
+group_state_bytes(asp_stage *s, void *state)
+{
+	group_spec *spec = s->data;
+	group_state *g = state;
+	size_t		total = sizeof(group_state) + (size_t) g->cap * sizeof(group_entry *) + g->key_bytes;
+	group_chunk *c;
+
+	for (c = g->first; c; c = c->next)
+	{
+		int			k,
+					i;
+
+		total += GROUP_CHUNK_HDR + (size_t) c->used * spec->entry_size;
+		for (k = 0; k < c->used; k++)
+		{
+			group_entry *e = (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) k * spec->entry_size);
+
+			for (i = 0; i < spec->nacc; i++)
+				if (spec->acc[i].def->mem_size)
+					total += spec->acc[i].def->mem_size(&spec->acc[i], (char *) e + spec->state_off[i]);
+		}
+	}
+	return total;
+}
+
+static void
+group_destroy(asp_stage *s)
+{
+	group_spec *spec = s->data;
+	int			i;
+
+	if (spec == NULL)
+		return;
+	asp_expr_free(spec->id);
+	for (i = 0; i < spec->nacc; i++)
+		asp_accum_destroy_compiled(&spec->acc[i]);
+	free(spec->acc);
+	free(spec->state_off);
+	free(spec);
+}
+
+static const asp_block_ops group_bops = {
+	group_state_new, group_add, group_emit, group_state_free, group_state_bytes
+};
+static const asp_stage_ops group_ops = {
+	asp_block_push, asp_block_flush, group_destroy, asp_block_reset
+};
+
+/* asp_stage_compile_group: {_id: <expr>, <field>: {<accumulator>: <expr>}, ...} */
+asp_stage *
+asp_stage_compile_group(const bson_value_t *spec, asp_stage_compile_ctx *cc)
+{
+	group_spec *g;
+	asp_stage  *s;
+	bson_iter_t it;
+	int			n = 0;
+	bool		have_id = false;
+	size_t		off;
+
+	if (spec->value_type != BSON_TYPE_DOCUMENT)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "$group must be an object with an '_id' field");
+		return NULL;
+	}
+	bson_iter_init_from_data(&it, spec->value.v_doc.data, spec->value.v_doc.data_len);
+	while (bson_iter_next(&it))
+		n++;
+	g = calloc(1, sizeof(group_spec));
+	g->acc = calloc(n > 0 ? n : 1, sizeof(asp_accum));
+	g->state_off = calloc(n > 0 ? n : 1, sizeof(size_t));
+	s = asp_stage_new(&group_ops, "$group", cc);
+	s->data = g;
+	s->bops = &group_bops;
+
+	bson_iter_init_from_data(&it, spec->value.v_doc.data, spec->value.v_doc.data_len);
+	while (bson_iter_next(&it))
+	{
+		const char *k = bson_iter_key(&it);
+		asp_expr_compiler c;
+
+		asp_expr_compiler_init(&c, cc->err, k);
+		c.allow_window_meta = cc->in_window;
+		if (strcmp(k, "_id") == 0)
+		{
+			g->id = asp_expr_compile_iter(&c, &it);
+			if (g->id == NULL)
+				goto fail;
+			have_id = true;
+			continue;
+		}
+		if (k[0] == '$' || strchr(k, '.') != NULL || k[0] == '\0')
+		{
+			asp_error_set(cc->err, ASP_ERR_INVALID,
+						  "$group output field name '%s' must not be empty, start with '$' or contain '.'", k);
+			asp_error_where(cc->err, -1, NULL, k);
+			goto fail;
+		}
+		if (!asp_accum_compile(&c, k, bson_iter_value(&it), &g->acc[g->nacc]))
+		{
+			asp_error_where(cc->err, -1, NULL, k);
+			goto fail;
+		}
+		g->nacc++;
+	}
+	if (!have_id)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "a $group specification must include an '_id'");
+		asp_error_hint(cc->err, "Use \"_id\": null to aggregate all documents of the window into one group.");
+		goto fail;
+	}
+	off = GROUP_ENTRY_HDR;
+	{
+		int			i;
+
+		for (i = 0; i < g->nacc; i++)
+		{
+			g->state_off[i] = off;
+			off += (g->acc[i].def->state_size + 7) & ~(size_t) 7;
+		}
+	}
+	g->entry_size = (off + 7) & ~(size_t) 7;
+	return s;
+
+fail:
+	asp_stage_free(s);
+	return NULL;
+}
+
+/* ---------- $limit ---------- */
+
+typedef struct limit_state
+{
+	int64_t		n;
+	uint8_t    *data;
+	size_t		len;
+	size_t		cap;
+} limit_state;
+
+static void *
+limit_state_new(asp_stage *s)
+{
+	(void) s;
+	return calloc(1, sizeof(limit_state));
+}
+
+static bool
+limit_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	limit_state *l = state;
+	int64_t		max = *(int64_t *) s->data;
+
+	(void) x;
+	if (l->n >= max)
+		return true;
+	if (l->len + len > l->cap)
+	{
+		size_t		ncap = l->cap ? l->cap * 2 : 1024;
+
+		while (ncap < l->len + len)
+			ncap *= 2;
+		l->data = realloc(l->data, ncap);
+		if (l->data == NULL)
+			abort();
+		l->cap = ncap;
+	}
+	memcpy(l->data + l->len, doc, len);
+	l->len += len;
+	l->n++;
+	return true;
+}
+
+static bool
+limit_emit(asp_stage *s, void *state, asp_exec *x)
+{
+	limit_state *l = state;
+	size_t		off = 0;
+
+	while (off < l->len)
+	{
+		uint32_t	len;
+
+		memcpy(&len, l->data + off, 4);
+		len = BSON_UINT32_FROM_LE(len);
+		asp_exec_reset_arena(x);
+		if (!asp_stage_emit(s, x, l->data + off, len))
+			return false;
+		off += len;
+	}
+	return true;
+}
+
+static void
+limit_state_free(asp_stage *s, void *state)
+{
+	limit_state *l = state;
+
+	(void) s;
+	free(l->data);
+	free(l);
+}
+
+static size_t
+limit_state_bytes(asp_stage *s, void *state)
+{
+	(void) s;
+	return sizeof(limit_state) + ((limit_state *) state)->cap;
+}
+
+static void
+free_data(asp_stage *s)
+{
+	free(s->data);
+}
+
+static const asp_block_ops limit_bops = {
+	limit_state_new, limit_add, limit_emit, limit_state_free, limit_state_bytes
+};
+static const asp_stage_ops limit_ops = {
+	asp_block_push, asp_block_flush, free_data, asp_block_reset
+};
+
+/* asp_stage_compile_limit: {$limit: <positive integer>} */
+asp_stage *
+asp_stage_compile_limit(const bson_value_t *spec, asp_stage_compile_ctx *cc)
+{
+	int64_t		n;
+	asp_stage  *s;
+
+	if (!asp_value_is_number(spec) || !asp_value_as_int64_exact(spec, &n) || n <= 0)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "$limit must be a positive integer");
+		return NULL;
+	}
+	s = asp_stage_new(&limit_ops, "$limit", cc);
+	s->data = malloc(sizeof(int64_t));
+	*(int64_t *) s->data = n;
+	s->bops = &limit_bops;
+	return s;
+}
+
+/* ---------- $count ---------- */
+
+static void *
+count_state_new(asp_stage *s)
+{
+	(void) s;
+	return calloc(1, sizeof(int64_t));
+}
+
+static bool
+count_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	(void) s;
+	(void) x;
+	(void) doc;
+	(void) len;
+	(*(int64_t *) state)++;
+	return true;
+}
+
+static bool
+count_emit(asp_stage *s, void *state, asp_exec *x)
+{
+	int64_t		n = *(int64_t *) state;
+
+	if (n == 0)
+		return true;			/* $count of nothing emits nothing */
+	bson_reinit(s->out);
+	if (n <= INT32_MAX)
+		bson_append_int32(s->out, s->data, -1, (int32_t) n);
+	else
+		bson_append_int64(s->out, s->data, -1, n);
+	return asp_stage_emit(s, x, bson_get_data(s->out), s->out->len);
+}
+
+static void
+count_state_free(asp_stage *s, void *state)
+{
+	(void) s;
+	free(state);
+}
+
+static size_t
+count_state_bytes(asp_stage *s, void *state)
+{
+	(void) s;
+	(void) state;
+	return sizeof(int64_t);
+}
+
+static const asp_block_ops count_bops = {
+	count_state_new, count_add, count_emit, count_state_free, count_state_bytes
+};
+static const asp_stage_ops count_ops = {
+	asp_block_push, asp_block_flush, free_data, asp_block_reset
+};
+
+/* asp_stage_compile_count: {$count: "<field name>"} */
+asp_stage *
+asp_stage_compile_count(const bson_value_t *spec, asp_stage_compile_ctx *cc)
+{
+	asp_stage  *s;
+	const char *name;
+
+	if (spec->value_type != BSON_TYPE_UTF8 || spec->value.v_utf8.len == 0)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "$count must be a non-empty string, the output field name");
+		return NULL;
+	}
+	name = spec->value.v_utf8.str;
+	if (name[0] == '$' || strchr(name, '.') != NULL || strlen(name) != spec->value.v_utf8.len)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "$count field name '%s' must not start with '$' or contain '.'", name);
+		return NULL;
+	}
+	s = asp_stage_new(&count_ops, "$count", cc);
+	s->data = strdup(name);
+	s->bops = &count_bops;
+	return s;
+}
+
+/* ---------- $sort ---------- */
+
+typedef struct sort_state
+{
+	uint8_t    *data;			/* the documents, back to back */
+	size_t		len;
+	size_t		cap;
+	size_t	   *offs;			/* where each document starts */
+	size_t		n;
+	size_t		ncap;
+} sort_state;
+
+typedef struct sort_cmp_arg
+{
+	const asp_sort_spec *spec;
+	const bson_value_t *keys;	/* n * nkeys */
+} sort_cmp_arg;
+
+static void *
+sort_state_new(asp_stage *s)
+{
+	(void) s;
+	return calloc(1, sizeof(sort_state));
+}
+
+static bool
+sort_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	sort_state *st = state;
+	asp_sort_spec *spec = s->data;
+	bson_value_t keys[ASP_SORT_MAX_KEYS];
+	asp_error	err;
+
+	/* a document that cannot be sorted (parallel arrays) goes to the DLQ now */
+	if (!asp_sort_key_extract(spec, doc, len, keys, &err))
+	{
+		asp_exec_dlq(x, s, doc, len, err.message);
+		return true;
+	}
+	if (st->len + len > st->cap)
+	{
+		size_t		ncap = st->cap ? st->cap * 2 : 4096;
+
+		while (ncap < st->len + len)
+			ncap *= 2;
+		st->data = realloc(st->data, ncap);
+		if (st->data == NULL)
+			abort();
+		st->cap = ncap;
+	}
+	if (st->n == st->ncap)
+	{
+		st->ncap = st->ncap ? st->ncap * 2 : 64;
+		st->offs = realloc(st->offs, st->ncap * sizeof(size_t));
+		if (st->offs == NULL)
+			abort();
+	}
+	memcpy(st->data + st->len, doc, len);
+	st->offs[st->n++] = st->len;
+	st->len += len;
+	return true;
+}
+
+/* sort_cmp: key order, then arrival order (a stable sort) */
+static int
+sort_cmp(const void *a, const void *b, void *arg)
+{
+	const sort_cmp_arg *c = arg;
+	size_t		ia = *(const size_t *) a;
+	size_t		ib = *(const size_t *) b;
+	int			nk = asp_sort_nkeys(c->spec);
+	int			r = asp_sort_key_compare(c->spec, c->keys + ia * nk, c->keys + ib * nk);
+
+	if (r != 0)
+		return r;
+	return ia < ib ? -1 : (ia > ib ? 1 : 0);
+}
+
+static bool
+sort_emit(asp_stage *s, void *state, asp_exec *x)
+{
+	sort_state *st = state;
+	asp_sort_spec *spec = s->data;
+	int			nk = asp_sort_nkeys(spec);
+	bson_value_t *keys;
+	size_t	   *idx;
+	size_t		i;
+	sort_cmp_arg arg;
+	bool		ok = true;
+
+	if (st->n == 0)
+		return true;
+	keys = malloc(st->n * nk * sizeof(bson_value_t));
+	idx = malloc(st->n * sizeof(size_t));
+	if (keys == NULL || idx == NULL)
+		abort();
+	for (i = 0; i < st->n; i++)
+	{
+		uint32_t	len;
+		asp_error	err;
+
+		memcpy(&len, st->data + st->offs[i], 4);
+		/* cannot fail: the same document was checked when it was added */
+		asp_sort_key_extract(spec, st->data + st->offs[i], BSON_UINT32_FROM_LE(len),
+							 keys + i * nk, &err);
+		idx[i] = i;
+	}
+	arg.spec = spec;
+	arg.keys = keys;
+	qsort_r(idx, st->n, sizeof(size_t), sort_cmp, &arg);
+	for (i = 0; i < st->n && ok; i++)
+	{
+		const uint8_t *d = st->data + st->offs[idx[i]];
+		uint32_t	len;
+
+		memcpy(&len, d, 4);
+		asp_exec_reset_arena(x);
+		ok = asp_stage_emit(s, x, d, BSON_UINT32_FROM_LE(len));
+	}
+	free(keys);
+	free(idx);
+	return ok;
+}
+
+static void
+sort_state_free(asp_stage *s, void *state)
+{
+	sort_state *st = state;
+
+	(void) s;
+	free(st->data);
+	free(st->offs);
+	free(st);
+}
+
+static size_t
+sort_state_bytes(asp_stage *s, void *state)
+{
+	sort_state *st = state;
+
+	(void) s;
+	return sizeof(sort_state) + st->cap + st->ncap * sizeof(size_t);
+}
+
+static void
+sort_destroy(asp_stage *s)
+{
+	asp_sort_free(s->data);
+}
+
+static const asp_block_ops sort_bops = {
+	sort_state_new, sort_add, sort_emit, sort_state_free, sort_state_bytes
+};
+static const asp_stage_ops sort_ops = {
+	asp_block_push, asp_block_flush, sort_destroy, asp_block_reset
+};
+
+/* asp_stage_compile_sort: {$sort: {field: 1 | -1, ...}} */
+asp_stage *
+asp_stage_compile_sort(const bson_value_t *spec, asp_stage_compile_ctx *cc)
+{
+	asp_sort_spec *ss;
+	asp_stage  *s;
+
+	if (spec->value_type != BSON_TYPE_DOCUMENT)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "$sort must be an object such as {\"field\": 1}");
+		return NULL;
+	}
+	ss = asp_sort_compile(spec->value.v_doc.data, spec->value.v_doc.data_len, cc->err);
+	if (ss == NULL)
+		return NULL;
+	s = asp_stage_new(&sort_ops, "$sort", cc);
+	s->data = ss;
+	s->bops = &sort_bops;
+	return s;
+}

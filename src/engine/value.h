@@ -1,0 +1,204 @@
+/*-------------------------------------------------------------------------
+ *
+ * value.h
+ *	  BSON values as the engine sees them: type order, comparison,
+ *	  equality, hashing, numbers, and type names.
+ *
+ * The engine's value type is libbson's bson_value_t, always BORROWED:
+ * strings, binaries, documents and arrays point into the input document or
+ * into the per-document arena; a value is never passed to
+ * bson_value_destroy().  A missing field is a value whose value_type is
+ * BSON_TYPE_EOD (ASP_TYPE_MISSING); MongoDB tells missing from null.
+ *
+ * Decimal128 arithmetic uses the compiler's _Decimal128, which on x86-64
+ * is the same IEEE 754-2008 BID encoding as BSON's decimal128.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ASP_ENGINE_VALUE_H
+#define ASP_ENGINE_VALUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <bson/bson.h>
+
+#define ASP_TYPE_MISSING BSON_TYPE_EOD
+
+/* Largest document MongoDB accepts (16 MiB) */
+#define ASP_MAX_BSON_SIZE (16 * 1024 * 1024)
+
+typedef _Decimal128 asp_dec128;
+
+static inline bool
+asp_value_is_missing(const bson_value_t *v)
+{
+	return v->value_type == BSON_TYPE_EOD;
+}
+
+/* missing, null or undefined: what $ifNull and most operators treat as null */
+static inline bool
+asp_value_is_nullish(const bson_value_t *v)
+{
+	return v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
+		v->value_type == BSON_TYPE_UNDEFINED;
+}
+
+static inline bool
+asp_value_is_number(const bson_value_t *v)
+{
+	switch (v->value_type)
+	{
+		case BSON_TYPE_INT32:
+		case BSON_TYPE_INT64:
+		case BSON_TYPE_DOUBLE:
+		case BSON_TYPE_DECIMAL128:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* setters for borrowed values */
+static inline void
+asp_value_set_missing(bson_value_t *v)
+{
+	v->value_type = BSON_TYPE_EOD;
+}
+static inline void
+asp_value_set_null(bson_value_t *v)
+{
+	v->value_type = BSON_TYPE_NULL;
+}
+static inline void
+asp_value_set_bool(bson_value_t *v, bool b)
+{
+	v->value_type = BSON_TYPE_BOOL;
+	v->value.v_bool = b;
+}
+static inline void
+asp_value_set_int32(bson_value_t *v, int32_t i)
+{
+	v->value_type = BSON_TYPE_INT32;
+	v->value.v_int32 = i;
+}
+static inline void
+asp_value_set_int64(bson_value_t *v, int64_t i)
+{
+	v->value_type = BSON_TYPE_INT64;
+	v->value.v_int64 = i;
+}
+static inline void
+asp_value_set_double(bson_value_t *v, double d)
+{
+	v->value_type = BSON_TYPE_DOUBLE;
+	v->value.v_double = d;
+}
+static inline void
+asp_value_set_date(bson_value_t *v, int64_t ms)
+{
+	v->value_type = BSON_TYPE_DATE_TIME;
+	v->value.v_datetime = ms;
+}
+static inline void
+asp_value_set_utf8(bson_value_t *v, const char *s, uint32_t len)
+{
+	v->value_type = BSON_TYPE_UTF8;
+	v->value.v_utf8.str = (char *) s;
+	v->value.v_utf8.len = len;
+}
+static inline void
+asp_value_set_doc(bson_value_t *v, bson_type_t type, const uint8_t *data, uint32_t len)
+{
+	v->value_type = type;		/* BSON_TYPE_DOCUMENT or BSON_TYPE_ARRAY */
+	v->value.v_doc.data = (uint8_t *) data;
+	v->value.v_doc.data_len = len;
+}
+
+/* decimal128 <-> compiler decimal */
+static inline asp_dec128
+asp_dec_from_bson(const bson_decimal128_t *d)
+{
+	asp_dec128	r;
+
+	memcpy(&r, d, sizeof(r));
+	return r;
+}
+static inline void
+asp_value_set_decimal(bson_value_t *v, asp_dec128 d)
+{
+	v->value_type = BSON_TYPE_DECIMAL128;
+	memcpy(&v->value.v_decimal128, &d, sizeof(d));
+}
+
+/* asp_canonical_type: MongoDB's canonical type rank used for ordering */
+extern int	asp_canonical_type(bson_type_t t);
+
+/*
+ * asp_value_compare: MongoDB's BSON comparison order (the order $sort,
+ * $min, $max and comparison operators use, with the simple binary collation).
+ * Numbers of different types compare by numeric value; NaN is smaller than
+ * every other number and equal to itself.  Returns <0, 0 or >0.
+ */
+extern int	asp_value_compare(const bson_value_t *a, const bson_value_t *b);
+
+/* asp_value_equal: asp_value_compare() == 0 */
+static inline bool
+asp_value_equal(const bson_value_t *a, const bson_value_t *b)
+{
+	return asp_value_compare(a, b) == 0;
+}
+
+/* asp_doc_compare: compare two BSON documents (or arrays) as MongoDB does */
+extern int	asp_doc_compare(const uint8_t *a, uint32_t alen,
+							const uint8_t *b, uint32_t blen);
+
+/* asp_value_hash: a hash consistent with asp_value_equal (1 == 1L == 1.0) */
+extern uint64_t asp_value_hash(const bson_value_t *v, uint64_t seed);
+
+/* asp_value_truthy: $cond / $and / $or truth (false, 0, null, missing, undefined are false) */
+extern bool asp_value_truthy(const bson_value_t *v);
+
+/* numbers */
+extern double asp_value_as_double(const bson_value_t *v);	/* number -> double */
+extern asp_dec128 asp_value_as_decimal(const bson_value_t *v);	/* number -> decimal */
+/* asp_value_as_int64_exact: a number with an exact int64 value (1.0 yes, 1.5 no) */
+extern bool asp_value_as_int64_exact(const bson_value_t *v, int64_t *out);
+/* asp_dec_to_double / asp_dec_is_nan etc. */
+extern double asp_dec_to_double(asp_dec128 d);
+extern bool asp_dec_is_nan(asp_dec128 d);
+extern bool asp_dec_is_inf(asp_dec128 d);
+
+/*
+ * asp_type_name: MongoDB's $type alias for a BSON type ("double",
+ * "string", "object", "array", "binData", "undefined", "objectId", "bool",
+ * "date", "null", "regex", "dbPointer", "javascript", "symbol",
+ * "javascriptWithScope", "int", "timestamp", "long", "decimal",
+ * "minKey", "maxKey"); "missing" for ASP_TYPE_MISSING.
+ */
+extern const char *asp_type_name(bson_type_t t);
+
+/* asp_type_from_name: BSON type for an alias, or -1 if unknown ("number" is not a type) */
+extern int	asp_type_from_name(const char *name, size_t len);
+
+/* asp_type_from_number: BSON type for a $type number (1..19, -1, 127), or -1 */
+extern int	asp_type_from_number(int64_t n);
+
+/*
+ * asp_value_describe: write a short, human-readable rendering of a value
+ * (relaxed extended JSON, truncated to bufsize) for error messages.
+ */
+extern void asp_value_describe(const bson_value_t *v, char *buf, size_t bufsize);
+
+/* asp_bson_append_value: append a value under key; a missing value appends nothing */
+extern void asp_bson_append_value(bson_t *b, const char *key, int keylen,
+								  const bson_value_t *v);
+
+/*
+ * asp_doc_get: find a top-level field by name in raw BSON; returns false
+ * (and sets *out missing) if absent.  No traversal of dotted paths.
+ */
+extern bool asp_doc_get(const uint8_t *doc, uint32_t len, const char *key,
+						uint32_t keylen, bson_value_t *out);
+
+#endif							/* ASP_ENGINE_VALUE_H */

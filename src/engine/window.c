@@ -1,0 +1,804 @@
+/*-------------------------------------------------------------------------
+ *
+ * window.c
+ *	  $tumblingWindow and $hoppingWindow: event-time windows with a
+ *	  watermark, allowed lateness, idle timeout and an inner pipeline.
+ *
+ * The inner pipeline is split at its first blocking stage B ($group,
+ * $sort, $limit, $count; a plain buffer when there is none):
+ *
+ *	 pre-stages (stateless) -> B's per-window state     ... on arrival
+ *	 B's results -> post-stages -> window output         ... on close
+ *
+ * Each open window holds one state of B.  The watermark is the highest
+ * event time seen; a window [start, end) closes once the watermark reaches
+ * end + allowedLateness, and emits its results with
+ * _stream_meta.window {start, end}.  A document all of whose windows have
+ * closed is late and goes to the dead letter queue.  When a finite source
+ * ends, every open window closes.  Windows with no documents never exist,
+ * so empty windows emit nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "pipeline.h"
+
+
+typedef struct win_instance
+{
+	int64_t		start;
+	int64_t		end;
+	void	   *state;			/* state of the first blocking stage */
+	struct win_instance *next;	/* sorted by start */
+} win_instance;
+
+typedef struct window_data
+{
+	bool		hopping;
+	int64_t		size;
+	int64_t		hop;
+	int64_t		offset;
+	int64_t		lateness;
+	int64_t		idle_timeout;	/* -1: none */
+	bool		processing_time;
+
+	asp_stage  *pre;			/* first pre-stage, or NULL */
+	asp_stage  *block;			/* first blocking stage (or the buffer) */
+	asp_stage  *assign;			/* end of the pre-stages: adds to the window state */
+	asp_stage  *out;			/* end of the post-stages: adds _stream_meta.window */
+	asp_stage **inner;			/* every inner stage, for freeing */
+	int			ninner;
+
+	win_instance *open;
+	int			nopen;
+	bool		have_wm;
+	int64_t		watermark;
+	bool		have_input;
+	int64_t		last_input_ms;	/* processing time of the last input */
+	win_instance *cur;			/* target window while pre-stages run */
+	asp_stage  *self;
+} window_data;
+
+static inline int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t		q = a / b;
+
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/* ---------- the buffer: a window pipeline without a blocking stage ---------- */
+
+typedef struct buffer_state
+{
+	uint8_t    *data;
+	size_t		len;
+	size_t		cap;
+} buffer_state;
+
+static void *
+buffer_new(asp_stage *s)
+{
+	(void) s;
+	return calloc(1, sizeof(buffer_state));
+}
+
+static bool
+buffer_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	buffer_state *b = state;
+
+	(void) s;
+	(void) x;
+	if (b->len + len > b->cap)
+	{
+		size_t		ncap = b->cap ? b->cap * 2 : 4096;
+
+		while (ncap < b->len + len)
+			ncap *= 2;
+		b->data = realloc(b->data, ncap);
+		if (b->data == NULL)
+			abort();
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, doc, len);
+	b->len += len;
+	return true;
+}
+
+static bool
+buffer_emit(asp_stage *s, void *state, asp_exec *x)
+{
+	buffer_state *b = state;
+	size_t		off = 0;
+
+	while (off < b->len)
+	{
+		uint32_t	len;
+
+		memcpy(&len, b->data + off, 4);
+		len = BSON_UINT32_FROM_LE(len);
+		asp_exec_reset_arena(x);
+		if (!asp_stage_emit(s, x, b->data + off, len))
+			return false;
+		off += len;
+	}
+	return true;
+}
+
+static void
+buffer_free(asp_stage *s, void *state)
+{
+	buffer_state *b = state;
+
+	(void) s;
+	free(b->data);
+	free(b);
+}
+
+static size_t
+buffer_bytes(asp_stage *s, void *state)
+{
+	(void) s;
+	return sizeof(buffer_state) + ((buffer_state *) state)->cap;
+}
+
+static const asp_block_ops buffer_bops = {
+	buffer_new, buffer_add, buffer_emit, buffer_free, buffer_bytes
+};
+
+static const asp_stage_ops buffer_ops = {
+	asp_block_push, asp_block_flush, NULL, asp_block_reset
+};
+
+/* ---------- the assign and out stages ---------- */
+
+static bool
+assign_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	window_data *w = s->data;
+
+	return w->block->bops->state_add(w->block, w->cur->state, x, doc, len);
+}
+
+static const asp_stage_ops assign_ops = {assign_push, NULL, NULL, NULL};
+
+/*
+ * out_push: a window result leaves the window: set _stream_meta.window
+ * (keeping the other _stream_meta fields, or source {type} for results
+ * such as $group outputs that have none).
+ */
+static bool
+out_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	window_data *w = s->data;
+	asp_eval_ctx *ctx = asp_exec_ctx(x);
+	bson_t	   *b = s->out;
+	bson_iter_t it;
+	bson_t		meta,
+				win;
+	bool		have_meta = false;
+
+	bson_reinit(b);
+	if (bson_iter_init_from_data(&it, doc, len))
+	{
+		while (bson_iter_next(&it))
+		{
+			if (strcmp(bson_iter_key(&it), "_stream_meta") == 0 && BSON_ITER_HOLDS_DOCUMENT(&it))
+			{
+				bson_iter_t mit;
+
+				have_meta = true;
+				BSON_APPEND_DOCUMENT_BEGIN(b, "_stream_meta", &meta);
+				bson_iter_recurse(&it, &mit);
+				while (bson_iter_next(&mit))
+					if (strcmp(bson_iter_key(&mit), "window") != 0)
+						bson_append_iter(&meta, NULL, 0, &mit);
+				BSON_APPEND_DOCUMENT_BEGIN(&meta, "window", &win);
+				BSON_APPEND_DATE_TIME(&win, "start", ctx->window_start);
+				BSON_APPEND_DATE_TIME(&win, "end", ctx->window_end);
+				bson_append_document_end(&meta, &win);
+				bson_append_document_end(b, &meta);
+			}
+			else
+				bson_append_iter(b, NULL, 0, &it);
+		}
+	}
+	if (!have_meta)
+	{
+		bson_t		src;
+
+		BSON_APPEND_DOCUMENT_BEGIN(b, "_stream_meta", &meta);
+		BSON_APPEND_DOCUMENT_BEGIN(&meta, "source", &src);
+		BSON_APPEND_UTF8(&src, "type", asp_exec_source_type(x));
+		bson_append_document_end(&meta, &src);
+		BSON_APPEND_DOCUMENT_BEGIN(&meta, "window", &win);
+		BSON_APPEND_DATE_TIME(&win, "start", ctx->window_start);
+		BSON_APPEND_DATE_TIME(&win, "end", ctx->window_end);
+		bson_append_document_end(&meta, &win);
+		bson_append_document_end(b, &meta);
+	}
+	return asp_stage_emit(w->self, x, bson_get_data(b), b->len);
+}
+
+static const asp_stage_ops out_ops = {out_push, NULL, NULL, NULL};
+
+/* ---------- opening, closing ---------- */
+
+static win_instance *
+window_get(window_data *w, int64_t start)
+{
+	win_instance **pp = &w->open;
+	win_instance *n;
+
+	while (*pp && (*pp)->start < start)
+		pp = &(*pp)->next;
+	if (*pp && (*pp)->start == start)
+		return *pp;
+	n = calloc(1, sizeof(win_instance));
+	if (n == NULL)
+		abort();
+	n->start = start;
+	n->end = start + w->size;
+	n->state = w->block->bops->state_new(w->block);
+	n->next = *pp;
+	*pp = n;
+	w->nopen++;
+	return n;
+}
+
+/* window_close_first: close the earliest open window and emit its results */
+static bool
+window_close_first(window_data *w, asp_exec *x)
+{
+	win_instance *n = w->open;
+	asp_eval_ctx *ctx = asp_exec_ctx(x);
+	bool		ok;
+
+	w->open = n->next;
+	w->nopen--;
+	ctx->in_window = true;
+	ctx->window_start = n->start;
+	ctx->window_end = n->end;
+	ok = w->block->bops->state_emit(w->block, n->state, x);
+	if (ok && w->block->next)
+		ok = asp_stage_flush(w->block->next, x);
+	ctx->in_window = false;
+	w->block->bops->state_free(w->block, n->state);
+	free(n);
+	return ok;
+}
+
+static bool
+window_close_until(window_data *w, asp_exec *x)
+{
+	while (w->open && w->have_wm && w->open->end <= w->watermark - w->lateness)
+	{
+		if (!window_close_first(w, x))
+			return false;
+	}
+	return true;
+}
+
+static bool
+window_closed(const window_data *w, int64_t end)
+{
+	return w->have_wm && end <= w->watermark - w->lateness;
+}
+
+/* window_push: assign a document to its windows, then advance the watermark */
+static bool
+window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
+{
+	window_data *w = s->data;
+	asp_eval_ctx *ctx = asp_exec_ctx(x);
+	int64_t		t = w->processing_time ? ctx->now_ms : ctx->event_time;
+	int64_t		last_start = floor_div(t - w->offset, w->hop) * w->hop + w->offset;
+	int64_t		start;
+	int			targets = 0;
+
+	w->have_input = true;
+	w->last_input_ms = ctx->now_ms;
+	for (start = last_start; start + w->size > t; start -= w->hop)
+	{
+		if (window_closed(w, start + w->size))
+			continue;
+		w->cur = window_get(w, start);
+		targets++;
+		if (w->pre)
+		{
+			ctx->in_window = true;
+			ctx->window_start = w->cur->start;
+			ctx->window_end = w->cur->end;
+			w->pre->in_docs++;
+			if (!w->pre->ops->push(w->pre, x, doc, len))
+			{
+				ctx->in_window = false;
+				return false;
+			}
+			ctx->in_window = false;
+		}
+		else if (!w->block->bops->state_add(w->block, w->cur->state, x, doc, len))
+			return false;
+		if (!w->hopping)
+			break;
+	}
+	if (targets == 0)
+	{
+		char		reason[256];
+		char		wm[40];
+		int64_t		end = last_start + w->size;
+
+		bson_snprintf(wm, sizeof(wm), "%" PRId64, w->watermark);
+		snprintf(reason, sizeof(reason),
+				 "late document: event time %" PRId64 " ms falls in windows that already closed "
+				 "(window end %" PRId64 " ms + allowedLateness %" PRId64 " ms <= watermark %s ms)",
+				 t, end, w->lateness, wm);
+		asp_exec_dlq(x, s, doc, len, reason);
+	}
+	if (!w->have_wm || t > w->watermark)
+	{
+		w->watermark = t;
+		w->have_wm = true;
+	}
+	return window_close_until(w, x);
+}
+
+/* window_flush: the source ended: close every open window */
+static bool
+window_flush(asp_stage *s, asp_exec *x)
+{
+	window_data *w = s->data;
+
+	while (w->open)
+		if (!window_close_first(w, x))
+			return false;
+	return true;
+}
+
+/* asp_window_tick: idle timeout and processing-time closing */
+bool
+asp_window_tick(asp_stage *s, asp_exec *x, int64_t now_ms)
+{
+	window_data *w = s->data;
+
+	if (w->processing_time)
+	{
+		if (!w->have_wm || now_ms > w->watermark)
+		{
+			w->watermark = now_ms;
+			w->have_wm = true;
+		}
+		return window_close_until(w, x);
+	}
+	if (w->idle_timeout >= 0 && w->have_input && w->open &&
+		now_ms - w->last_input_ms >= w->idle_timeout)
+	{
+		/* the source went quiet: close everything, as if time moved on */
+		while (w->open)
+		{
+			int64_t		end = w->open->end;
+
+			if (!window_close_first(w, x))
+				return false;
+			if (!w->have_wm || end + w->lateness > w->watermark)
+			{
+				w->watermark = end + w->lateness;
+				w->have_wm = true;
+			}
+		}
+	}
+	return true;
+}
+
+/* asp_window_watermark: the watermark, INT64_MIN before any input */
+int64_t
+asp_window_watermark(const asp_stage *s)
+{
+	const window_data *w = s->data;
+
+	return w->have_wm ? w->watermark : INT64_MIN;
+}
+
+/* asp_window_state_bytes: memory held by the open windows */
+size_t
+asp_window_state_bytes(const asp_stage *s)
+{
+	const window_data *w = s->data;
+	const win_instance *n;
+	size_t		total = 0;
+
+	for (n = w->open; n; n = n->next)
+		total += sizeof(win_instance) + w->block->bops->state_bytes(w->block, n->state);
+	return total;
+}
+
+/* asp_window_open_count: number of open windows */
+int
+asp_window_open_count(const asp_stage *s)
+{
+	return ((const window_data *) s->data)->nopen;
+}
+
+static void
+window_destroy(asp_stage *s)
+{
+	window_data *w = s->data;
+	int			i;
+
+	if (w == NULL)
+		return;
+	while (w->open)
+	{
+		win_instance *n = w->open;
+
+		w->open = n->next;
+		w->block->bops->state_free(w->block, n->state);
+		free(n);
+	}
+	for (i = 0; i < w->ninner; i++)
+		asp_stage_free(w->inner[i]);
+	free(w->inner);
+	free(w);
+}
+
+static const asp_stage_ops window_ops = {window_push, window_flush, window_destroy, NULL};
+
+/* ---------- compiling ---------- */
+
+static void
+add_inner(window_data *w, asp_stage *s)
+{
+	w->inner = realloc(w->inner, sizeof(asp_stage *) * (w->ninner + 1));
+	if (w->inner == NULL)
+		abort();
+	w->inner[w->ninner++] = s;
+}
+
+/* relocate an inner-stage error to the window stage */
+static void
+inner_error(asp_error *err, int outer_index, const char *window_name, int j,
+			const char *inner_name)
+{
+	char		path[sizeof(err->path) + 128];
+	int			n;
+
+	if (err->path[0])
+		n = snprintf(path, sizeof(path), "pipeline[%d].%s.%s", j, inner_name ? inner_name : "", err->path);
+	else
+		n = snprintf(path, sizeof(path), "pipeline[%d]%s%s", j, inner_name ? "." : "",
+					 inner_name ? inner_name : "");
+	if (n >= (int) sizeof(err->path))
+		path[sizeof(err->path) - 1] = '\0';
+	memcpy(err->path, path, sizeof(err->path));
+	err->path[sizeof(err->path) - 1] = '\0';
+	err->stage_index = outer_index;
+	snprintf(err->stage_name, sizeof(err->stage_name), "%s", window_name);
+}
+
+static bool
+compile_inner_pipeline(window_data *w, const bson_value_t *pl, asp_stage_compile_ctx *outer,
+					   const char *wname)
+{
+	bson_iter_t it;
+	int			j = 0;
+	asp_stage  *prev = NULL;
+	asp_stage  *last_post = NULL;
+	asp_error  *err = outer->err;
+
+	bson_iter_init_from_data(&it, pl->value.v_doc.data, pl->value.v_doc.data_len);
+	while (bson_iter_next(&it))
+	{
+		bson_iter_t sit;
+		const char *name;
+		bson_value_t operand;
+		asp_stage_compile_ctx cc;
+		char		where[128];
+		asp_stage  *s;
+
+		if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &sit) ||
+			!bson_iter_next(&sit))
+		{
+			asp_error_set(err, ASP_ERR_INVALID, "each stage of a window pipeline must be an object with exactly one field, the stage name");
+			inner_error(err, outer->index, wname, j, NULL);
+			return false;
+		}
+		name = bson_iter_key(&sit);
+		operand = *bson_iter_value(&sit);
+		if (bson_iter_next(&sit))
+		{
+			asp_error_set(err, ASP_ERR_INVALID, "each stage of a window pipeline must be an object with exactly one field, the stage name");
+			inner_error(err, outer->index, wname, j, NULL);
+			return false;
+		}
+		if (strcmp(name, "$source") == 0 || strcmp(name, "$merge") == 0 ||
+			strcmp(name, "$emit") == 0 || strcmp(name, "$tumblingWindow") == 0 ||
+			strcmp(name, "$hoppingWindow") == 0 || strcmp(name, "$sessionWindow") == 0)
+		{
+			asp_error_set(err, ASP_ERR_INVALID, "%s is not allowed inside a window pipeline", name);
+			if (name[1] == 'm' || name[1] == 'e')
+				asp_error_hint(err, "Put the sink after the window stage, as the last stage of the pipeline.");
+			inner_error(err, outer->index, wname, j, name);
+			return false;
+		}
+		snprintf(where, sizeof(where), "%s.%s.pipeline[%d]", outer->where, wname, j);
+		cc.err = err;
+		cc.index = j;
+		cc.where = where;
+		cc.in_window = true;
+		s = asp_compile_inner_stage(name, &operand, &cc);
+		if (s == NULL)
+		{
+			inner_error(err, outer->index, wname, j, name);
+			return false;
+		}
+		add_inner(w, s);
+		if (w->block == NULL && s->blocking)
+		{
+			w->block = s;
+			if (prev)
+				prev->next = w->assign;
+			last_post = s;
+		}
+		else if (w->block == NULL)
+		{
+			if (prev)
+				prev->next = s;
+			else
+				w->pre = s;
+			prev = s;
+		}
+		else
+		{
+			last_post->next = s;
+			last_post = s;
+		}
+		j++;
+	}
+	if (w->block == NULL)
+	{
+		asp_stage_compile_ctx cc = {err, j, outer->where, true};
+		asp_stage  *b = asp_stage_new(&buffer_ops, wname, &cc);
+
+		b->bops = &buffer_bops;
+		b->blocking = true;
+		add_inner(w, b);
+		w->block = b;
+		if (prev)
+			prev->next = w->assign;
+		last_post = b;
+	}
+	last_post->next = w->out;
+	return true;
+}
+
+/* asp_stage_compile_window: $tumblingWindow / $hoppingWindow */
+asp_stage *
+asp_stage_compile_window(const char *name, const bson_value_t *spec, asp_stage_compile_ctx *cc)
+{
+	window_data *w;
+	asp_stage  *s;
+	bson_iter_t it;
+	bool		hopping = strcmp(name, "$hoppingWindow") == 0;
+	bool		have_interval = false,
+				have_hop = false;
+	bool		have_lateness = false,
+				have_idle = false;
+	bson_value_t pipeline = {0};
+	bool		have_pipeline = false;
+	const char *sname = hopping ? "$hoppingWindow" : "$tumblingWindow";
+
+	if (strcmp(name, "$sessionWindow") == 0)
+	{
+		asp_error_set(cc->err, ASP_ERR_UNSUPPORTED, "$sessionWindow is not supported yet");
+		asp_error_hint(cc->err, "Use $tumblingWindow or $hoppingWindow.");
+		return NULL;
+	}
+	if (spec->value_type != BSON_TYPE_DOCUMENT)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "%s must be an object with 'interval' and 'pipeline'", sname);
+		return NULL;
+	}
+	w = calloc(1, sizeof(window_data));
+	if (w == NULL)
+		abort();
+	w->hopping = hopping;
+	w->lateness = 3000;			/* ASP's default allowed lateness */
+	w->idle_timeout = -1;
+	s = asp_stage_new(&window_ops, sname, cc);
+	s->data = w;
+	w->self = s;
+
+	bson_iter_init_from_data(&it, spec->value.v_doc.data, spec->value.v_doc.data_len);
+	while (bson_iter_next(&it))
+	{
+		const char *k = bson_iter_key(&it);
+
+		if (strcmp(k, "interval") == 0)
+		{
+			if (!asp_duration_ms(bson_iter_value(&it), "interval", false, &w->size, cc->err))
+				goto fail;
+			have_interval = true;
+		}
+		else if (strcmp(k, "hopSize") == 0 && hopping)
+		{
+			if (!asp_duration_ms(bson_iter_value(&it), "hopSize", false, &w->hop, cc->err))
+				goto fail;
+			have_hop = true;
+		}
+		else if (strcmp(k, "pipeline") == 0)
+		{
+			if (!BSON_ITER_HOLDS_ARRAY(&it))
+			{
+				asp_error_set(cc->err, ASP_ERR_INVALID, "'pipeline' must be an array of stages");
+				asp_error_where(cc->err, -1, NULL, "pipeline");
+				goto fail;
+			}
+			pipeline = *bson_iter_value(&it);
+			have_pipeline = true;
+		}
+		else if (strcmp(k, "offset") == 0)
+		{
+			bson_iter_t oit;
+			bool		have_off = false;
+			int64_t		off = 0,
+						mult = 0;
+
+			if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+			{
+				asp_error_set(cc->err, ASP_ERR_INVALID, "'offset' must be an object like {offsetFromUtc: 5, unit: \"minute\"}");
+				asp_error_where(cc->err, -1, NULL, "offset");
+				goto fail;
+			}
+			bson_iter_recurse(&it, &oit);
+			while (bson_iter_next(&oit))
+			{
+				if (strcmp(bson_iter_key(&oit), "offsetFromUtc") == 0)
+				{
+					if (!asp_value_as_int64_exact(bson_iter_value(&oit), &off) ||
+						!asp_value_is_number(bson_iter_value(&oit)))
+					{
+						asp_error_set(cc->err, ASP_ERR_INVALID, "'offset.offsetFromUtc' must be an integer");
+						asp_error_where(cc->err, -1, NULL, "offset.offsetFromUtc");
+						goto fail;
+					}
+					have_off = true;
+				}
+				else if (strcmp(bson_iter_key(&oit), "unit") == 0)
+				{
+					bson_value_t d;
+					bson_t		tmp = BSON_INITIALIZER;
+					int64_t		one;
+
+					/* reuse the duration parser for the unit */
+					BSON_APPEND_INT32(&tmp, "size", 1);
+					bson_append_iter(&tmp, "unit", 4, &oit);
+					asp_value_set_doc(&d, BSON_TYPE_DOCUMENT, bson_get_data(&tmp), tmp.len);
+					if (!asp_duration_ms(&d, "offset", false, &one, cc->err))
+					{
+						bson_destroy(&tmp);
+						goto fail;
+					}
+					bson_destroy(&tmp);
+					mult = one;
+				}
+				else
+				{
+					asp_error_set(cc->err, ASP_ERR_INVALID, "unrecognized field '%s' in 'offset'", bson_iter_key(&oit));
+					asp_error_where(cc->err, -1, NULL, "offset");
+					goto fail;
+				}
+			}
+			if (!have_off || mult == 0)
+			{
+				asp_error_set(cc->err, ASP_ERR_INVALID, "'offset' needs 'offsetFromUtc' and 'unit'");
+				asp_error_where(cc->err, -1, NULL, "offset");
+				goto fail;
+			}
+			w->offset = off * mult;
+		}
+		else if (strcmp(k, "allowedLateness") == 0)
+		{
+			if (!asp_duration_ms(bson_iter_value(&it), "allowedLateness", true, &w->lateness, cc->err))
+				goto fail;
+			have_lateness = true;
+		}
+		else if (strcmp(k, "idleTimeout") == 0)
+		{
+			if (!asp_duration_ms(bson_iter_value(&it), "idleTimeout", false, &w->idle_timeout, cc->err))
+				goto fail;
+			have_idle = true;
+		}
+		else if (strcmp(k, "boundary") == 0)
+		{
+			const char *b;
+
+			if (!BSON_ITER_HOLDS_UTF8(&it))
+			{
+				asp_error_set(cc->err, ASP_ERR_INVALID, "'boundary' must be \"eventTime\" or \"processingTime\"");
+				asp_error_where(cc->err, -1, NULL, "boundary");
+				goto fail;
+			}
+			b = bson_iter_utf8(&it, NULL);
+			if (strcmp(b, "processingTime") == 0)
+				w->processing_time = true;
+			else if (strcmp(b, "eventTime") != 0)
+			{
+				asp_error_set(cc->err, ASP_ERR_INVALID, "'boundary' must be \"eventTime\" or \"processingTime\", not \"%s\"", b);
+				asp_error_where(cc->err, -1, NULL, "boundary");
+				goto fail;
+			}
+		}
+		else
+		{
+			asp_error_set(cc->err, ASP_ERR_INVALID, "unrecognized %s option '%s'", sname, k);
+			if (!hopping && strcmp(k, "hopSize") == 0)
+				asp_error_hint(cc->err, "hopSize belongs to $hoppingWindow.");
+			asp_error_where(cc->err, -1, NULL, k);
+			goto fail;
+		}
+	}
+	if (!have_interval)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "%s needs 'interval'", sname);
+		asp_error_hint(cc->err, "For example \"interval\": {\"size\": 10, \"unit\": \"second\"}.");
+		asp_error_where(cc->err, -1, NULL, "interval");
+		goto fail;
+	}
+	if (hopping && !have_hop)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "$hoppingWindow needs 'hopSize'");
+		asp_error_where(cc->err, -1, NULL, "hopSize");
+		goto fail;
+	}
+	if (!hopping)
+		w->hop = w->size;
+	else if (w->hop > w->size)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "'hopSize' must not be larger than 'interval'");
+		asp_error_where(cc->err, -1, NULL, "hopSize");
+		goto fail;
+	}
+	if (!have_pipeline)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "%s needs 'pipeline'", sname);
+		asp_error_hint(cc->err, "For example \"pipeline\": [{\"$group\": {\"_id\": \"$key\", \"n\": {\"$sum\": 1}}}].");
+		asp_error_where(cc->err, -1, NULL, "pipeline");
+		goto fail;
+	}
+	if (w->processing_time && (have_lateness || have_idle))
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID, "'%s' is not allowed with boundary \"processingTime\"",
+					  have_lateness ? "allowedLateness" : "idleTimeout");
+		asp_error_where(cc->err, -1, NULL, have_lateness ? "allowedLateness" : "idleTimeout");
+		goto fail;
+	}
+	if (w->processing_time)
+		w->lateness = 0;
+
+	{
+		asp_stage_compile_ctx icc = *cc;
+
+		icc.in_window = true;
+		w->assign = asp_stage_new(&assign_ops, sname, &icc);
+		w->assign->data = w;
+		add_inner(w, w->assign);
+		w->out = asp_stage_new(&out_ops, sname, &icc);
+		w->out->data = w;
+		add_inner(w, w->out);
+	}
+	if (!compile_inner_pipeline(w, &pipeline, cc, sname))
+		goto fail;
+	return s;
+
+fail:
+	asp_stage_free(s);
+	return NULL;
+}

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * errors.c
+ *	  Turning engine errors (asp_error values) into PostgreSQL errors.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "sql/asp_sql.h"
+
+/* error_code: the SQLSTATE for an engine error kind */
+static int
+error_code(asp_error_code code)
+{
+	switch (code)
+	{
+		case ASP_ERR_SYNTAX:
+			return ERRCODE_INVALID_JSON_TEXT;
+		case ASP_ERR_INVALID:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case ASP_ERR_UNSUPPORTED:
+			return ERRCODE_FEATURE_NOT_SUPPORTED;
+		case ASP_ERR_RUNTIME:
+			return ERRCODE_DATA_EXCEPTION;
+		case ASP_ERR_LIMIT:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		default:
+			return ERRCODE_INTERNAL_ERROR;
+	}
+}
+
+/* asp_report_error: raise an engine error as an ERROR */
+void
+asp_report_error(const asp_error *err, const char *what)
+{
+	char		where[512];
+	bool		path_in_msg;
+
+	where[0] = '\0';
+	path_in_msg = err->path[0] != '\0' && strstr(err->message, err->path) != NULL;
+	if (err->stage_index >= 0)
+	{
+		if (err->path[0] && !path_in_msg)
+			snprintf(where, sizeof(where), "pipeline[%d] %s, at '%s'", err->stage_index,
+					 err->stage_name[0] ? err->stage_name : "", err->path);
+		else
+			snprintf(where, sizeof(where), "pipeline[%d] %s", err->stage_index,
+					 err->stage_name[0] ? err->stage_name : "");
+	}
+	else if (err->path[0] && !path_in_msg)
+		snprintf(where, sizeof(where), "at '%s'", err->path);
+
+	ereport(ERROR,
+			(errcode(error_code(err->code)),
+			 where[0] ? errmsg("%s: %s: %s", what, where, err->message)
+			 : errmsg("%s: %s", what, err->message),
+			 err->detail[0] ? errdetail("%s", err->detail) : 0,
+			 err->hint[0] ? errhint("%s", err->hint) : 0));
+	pg_unreachable();
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# run_tests.sh: every test.  Installs what is missing, builds and installs
+# asp, runs the engine's unit tests (prove), then the SQL regression tests
+# (pg_regress on a temporary instance that preloads asp, run as an
+# ordinary user).  The last lines are pg_regress's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash test/setup.sh
+. test/pgenv.sh
+
+echo "== engine unit tests =="
+make -s check-engine
+
+echo "== SQL regression tests =="
+W=$(make_workdir)
+trap 'rm -rf "$W"' EXIT
+cp -r test/sql expected "$W/"
+mkdir -p "$W/test" && mv "$W/sql" "$W/test/sql"
+cp test/regress.conf "$W/"
+[ "$(id -u)" -eq 0 ] && chown -R "$TEST_USER" "$W"
+TESTS=$(cd test/sql && ls *.sql | sed 's/\.sql$//' | sort)
+set +e
+( cd "$W" && as_user "$PGXS_DIR/src/test/regress/pg_regress" \
+    --bindir="$PGBIN" --temp-instance="$W/tmp_check" --temp-config="$W/regress.conf" \
+    --inputdir=test --outputdir="$W" --port=${ASP_TEST_PORT:-54330} $TESTS )
+rc=$?
+set -e
+if [ $rc -ne 0 ] && [ -f "$W/regression.diffs" ]; then
+  cp "$W/regression.diffs" ./regression.diffs
+  head -c 20000 regression.diffs
+  echo "(full diff in regression.diffs)"
+  # repeat the summary so the output still ends with it
+  grep -E "tests? (passed|failed)|failed \(ignoring" "$W/regression.out" 2>/dev/null || true
+fi
+exit $rc
