@@ -12,7 +12,7 @@ else
   as_user() { "$@"; }
 fi
 PGBIN=/usr/lib/postgresql/15/bin
-PGXS_DIR=$($PGBIN/pg_config --pgxs | xargs dirname | xargs dirname)
+PGXS_DIR=$(dirname "$($PGBIN/pg_config --pgxs)")/../..
 export PATH="$PGBIN:$PATH"
 
 # make_workdir: a scratch directory the test user owns

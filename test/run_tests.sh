@@ -14,8 +14,9 @@ make -s check-engine
 echo "== SQL regression tests =="
 W=$(make_workdir)
 trap 'rm -rf "$W"' EXIT
-cp -r test/sql expected "$W/"
-mkdir -p "$W/test" && mv "$W/sql" "$W/test/sql"
+# pg_regress 15 reads test/sql/*.sql and test/expected/*.out under --inputdir
+mkdir -p "$W/test"
+cp -r test/sql expected "$W/test/"
 cp test/regress.conf "$W/"
 [ "$(id -u)" -eq 0 ] && chown -R "$TEST_USER" "$W"
 TESTS=$(cd test/sql && ls *.sql | sed 's/\.sql$//' | sort)

@@ -77,4 +77,15 @@ extern bool asp_accum_compile(asp_expr_compiler *c, const char *field,
 							  const bson_value_t *spec, asp_accum *a);
 extern void asp_accum_destroy_compiled(asp_accum *a);
 
+/*
+ * asp_accum_start_group: optional, right after init() of a new group's
+ * state: gives the state its group key.  $firstN $lastN $minN $maxN $topN
+ * $bottomN evaluate a non-constant n against {_id: <group key>}, as
+ * MongoDB does; without this call they evaluate n on the group's first
+ * document.  A no-op for the other accumulators.  Fails (ctx->err) if n
+ * is not a positive integer.
+ */
+extern bool asp_accum_start_group(const asp_accum *a, void *state,
+								  const bson_value_t *group_id, asp_eval_ctx *ctx);
+
 #endif							/* ASP_ENGINE_ACCUM_H */

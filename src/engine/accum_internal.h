@@ -6,8 +6,8 @@
  *	  and the per-file accumulator definitions.
  *
  * Files:
- *	  accum.c		registry and compilation; $sum $avg $count $min $max
- *					$first $last $stdDevPop $stdDevSamp
+ *	  accum.c		registry and compilation; $min $max $first $last
+ *	  accum_num.c	$sum $avg $count $stdDevPop $stdDevSamp
  *	  accum_store.c	value encoding, acc_val, acc_list (this header)
  *	  accum_coll.c	$push $addToSet
  *	  accum_n.c		$firstN $lastN $minN $maxN $topN $bottomN $top $bottom
@@ -97,8 +97,8 @@ acc_val_has(const acc_val *h)
  *	  append at the end, drop at the front ($push, $addToSet, $firstN,
  *	  $lastN);
  *	- indexed: idx[start .. start+count) holds the offsets of the live
- *	  entries in order, so entries can be inserted in sort order and
- *	  dropped at either end ($minN, $maxN, $topN, $bottomN).
+ *	  entries in order, so entries can be inserted and dropped anywhere
+ *	  in sort order ($minN, $maxN, $topN, $bottomN).
  * Dropped entries leave dead bytes, compacted away once they outweigh the
  * live ones.
  */
@@ -124,8 +124,8 @@ extern bool acc_list_append_raw_seq(acc_list *l, const uint8_t *entry);
 extern void acc_list_drop_front_seq(acc_list *l);
 /* acc_list_idx_insert: make the entry at data offset off the pos-th live entry */
 extern void acc_list_idx_insert(acc_list *l, uint32_t pos, uint32_t off);
-/* acc_list_idx_drop: drop the first (front) or last live entry of an indexed list */
-extern void acc_list_idx_drop(acc_list *l, bool front);
+/* acc_list_idx_remove: drop the pos-th live entry of an indexed list */
+extern void acc_list_idx_remove(acc_list *l, uint32_t pos);
 /* acc_list_entry: the i-th live entry of an indexed list */
 static inline const uint8_t *
 acc_list_entry(const acc_list *l, uint32_t i)
@@ -150,6 +150,11 @@ extern bool acc_state_error(asp_error *err, const char *name, const char *what);
 
 /* ---------- definitions living in the other files ---------- */
 
+extern const asp_accum_def acc_def_sum;
+extern const asp_accum_def acc_def_avg;
+extern const asp_accum_def acc_def_count;
+extern const asp_accum_def acc_def_stddev_pop;
+extern const asp_accum_def acc_def_stddev_samp;
 extern const asp_accum_def acc_def_push;
 extern const asp_accum_def acc_def_add_to_set;
 extern const asp_accum_def acc_def_first_n;

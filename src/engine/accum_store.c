@@ -59,6 +59,7 @@ payload_size(const bson_value_t *v)
 	}
 }
 
+/* put_u32: a little-endian uint32 */
 static inline uint8_t *
 put_u32(uint8_t *p, uint32_t x)
 {
@@ -67,6 +68,7 @@ put_u32(uint8_t *p, uint32_t x)
 	return p + 4;
 }
 
+/* put_u64: a little-endian uint64 */
 static inline uint8_t *
 put_u64(uint8_t *p, uint64_t x)
 {
@@ -75,6 +77,7 @@ put_u64(uint8_t *p, uint64_t x)
 	return p + 8;
 }
 
+/* put_str: a BSON string (length with NUL, bytes, NUL) */
 static inline uint8_t *
 put_str(uint8_t *p, const char *s, uint32_t len)
 {
@@ -442,7 +445,12 @@ acc_list_drop_front_seq(acc_list *l)
 	size = acc_entry_len(l->data + l->start);
 	l->start += size;
 	l->count--;
-	if (l->start >= 4096 && l->start > l->len - l->start)
+	if (l->count == 0)
+	{
+		l->start = 0;
+		l->len = 0;
+	}
+	else if (l->start >= 4096 && l->start > l->len - l->start)
 	{
 		memmove(l->data, l->data + l->start, l->len - l->start);
 		l->len -= l->start;
@@ -504,21 +512,20 @@ acc_list_idx_insert(acc_list *l, uint32_t pos, uint32_t off)
 	l->count++;
 }
 
-/* acc_list_idx_drop: drop the first or the last live entry */
+/* acc_list_idx_remove: drop the pos-th live entry of an indexed list */
 void
-acc_list_idx_drop(acc_list *l, bool front)
+acc_list_idx_remove(acc_list *l, uint32_t pos)
 {
 	uint32_t	off;
 
-	if (l->count == 0)
+	if (pos >= l->count)
 		return;
-	if (front)
-	{
-		off = l->idx[l->start];
+	off = l->idx[l->start + pos];
+	if (pos == 0)
 		l->start++;
-	}
 	else
-		off = l->idx[l->start + l->count - 1];
+		memmove(l->idx + l->start + pos, l->idx + l->start + pos + 1,
+				(l->count - pos - 1) * sizeof(uint32_t));
 	l->count--;
 	l->dead += acc_entry_len(l->data + off);
 	if (l->count == 0)

@@ -36,7 +36,7 @@
  *	 - any non-whitespace after the value is rejected (libbson stops after
  *	   the first value and ignores the rest, e.g. a second document).
  *	 - an integer outside the int64 range becomes a double (libbson
- *	   reports "out of range").
+ *	   reports "out of range", or worse, see below).
  *	 - the default depth limit of 100 allows 100 nested levels (libbson
  *	   allows 99).
  *
@@ -63,6 +63,19 @@
  *	   three fraction digits (truncated to milliseconds), which libbson
  *	   rejects, and reject a day past the end of its month (libbson turns
  *	   2024-02-30 into March 1st).
+ *
+ *	 - $code (with or without $scope) inside an array is read correctly;
+ *	   libbson 1.23 fails on it ("Error storing Javascript code", after
+ *	   reading uninitialised memory).
+ *	 - integer literals of 2^64 or more are doubles; libbson silently
+ *	   wraps them modulo 2^64 (10000000000000000000000 becomes the int64
+ *	   1864712049423024128).  Between 2^63 and 2^64 libbson reports "out
+ *	   of range".
+ *	 - libbson (jsonsl) accepts some invalid JSON that we reject: a missing
+ *	   ',' before a string in an array (["a" "b"]), "1E.5", "0.e1", and a
+ *	   \uD800-\uDBFF escape not directly followed by a low surrogate
+ *	   escape (it pairs it with a later one, so "\uD883D\uDE00" gives
+ *	   "D" and U+30E00).
  *
  *	 Query operators that share a name with legacy Extended JSON:
  *	 - an object whose first key is $regex or $options is a legacy regular
@@ -103,7 +116,7 @@
 
 /* initial output buffer, on the C stack */
 #define JP_STACK_BUF 1024
-/* frames kept on the C stack; deeper limits use one malloc per call */
+/* frames kept on the C stack; deeper input moves them to the heap */
 #define JP_STACK_FRAMES 128
 /* largest number literal copied to the stack for strtod() */
 #define JP_NUM_STACK 128
@@ -186,8 +199,13 @@ typedef struct jp
 	size_t		max_doc_size;	/* 0: none */
 	size_t		limit_base;		/* start of the limited document, or
 								 * SIZE_MAX */
-	jp_frame   *frames;
+	const char *limit_open;		/* its '{' in the text */
+	uint32_t	limit_index;	/* its index in the top-level array */
+	bool		limit_in_array; /* it is an element of the top-level array */
+	jp_frame   *frames;			/* one per open object or array */
+	int			frames_cap;
 	asp_error  *err;
+	jp_frame	stack_frames[JP_STACK_FRAMES];
 	uint8_t		stack_buf[JP_STACK_BUF];
 } jp;
 
@@ -279,9 +297,9 @@ put_u64(uint8_t *d, uint64_t v)
  * ---------------------------------------------------------------------
  */
 
-/* jp_where: add "at line L, column C (byte offset B)" for position at */
+/* jp_location: "line L, column C (byte offset B)" for position at */
 static void
-jp_where(jp *j, const char *at)
+jp_location(jp *j, const char *at, char *out, size_t outsize)
 {
 	const char *s;
 	size_t		line = 1;
@@ -301,8 +319,18 @@ jp_where(jp *j, const char *at)
 		else if (((uint8_t) *s & 0xC0) != 0x80)
 			col++;				/* count characters, not UTF-8 bytes */
 	}
-	asp_error_detail(j->err, "at line %zu, column %zu (byte offset %zu)",
-					 line, col, (size_t) (at - j->start));
+	snprintf(out, outsize, "line %zu, column %zu (byte offset %zu)",
+			 line, col, (size_t) (at - j->start));
+}
+
+/* jp_where: add "at line L, column C (byte offset B)" for position at */
+static void
+jp_where(jp *j, const char *at)
+{
+	char		loc[128];
+
+	jp_location(j, at, loc, sizeof(loc));
+	asp_error_detail(j->err, "at %s", loc);
 }
 
 /* jp_fail: set an error with a location; always returns false */
@@ -327,13 +355,42 @@ jp_fail(jp *j, asp_error_code code, const char *at, const char *fmt,...)
 #define jp_syntax(j, at, ...) jp_fail((j), ASP_ERR_SYNTAX, (at), "invalid JSON: " __VA_ARGS__)
 #define jp_ejson(j, at, ...) jp_fail((j), ASP_ERR_SYNTAX, (at), "invalid extended JSON: " __VA_ARGS__)
 
-/* jp_size_error: report a document over max_doc_size (or over INT32_MAX) */
+/* jp_size_error: report a value over the BSON maximum of INT32_MAX bytes */
 static bool
 jp_size_error(jp *j, size_t limit)
 {
 	asp_error_set(j->err, ASP_ERR_LIMIT,
 				  "document exceeds the maximum BSON size of %zu bytes", limit);
 	jp_where(j, j->p);
+	return false;
+}
+
+/*
+ * jp_limit_error: report the limited document as over max_doc_size; size
+ * is its size, or 0 if it is not complete yet
+ */
+static bool
+jp_limit_error(jp *j, size_t size)
+{
+	char		loc[128];
+	char		sz[64];
+
+	asp_error_set(j->err, ASP_ERR_LIMIT,
+				  "document exceeds the maximum BSON size of %zu bytes",
+				  j->max_doc_size);
+	if (size > 0)
+		snprintf(sz, sizeof(sz), "is %zu bytes", size);
+	else
+		snprintf(sz, sizeof(sz), "is larger");
+	if (j->limit_in_array)
+	{
+		jp_location(j, j->limit_open, loc, sizeof(loc));
+		asp_error_detail(j->err,
+						 "the document at index %u of the array, which starts at %s, %s",
+						 j->limit_index, loc, sz);
+	}
+	else
+		asp_error_detail(j->err, "the document %s", sz);
 	return false;
 }
 
@@ -353,7 +410,7 @@ jp_grow(jp *j, size_t need)
 		return jp_size_error(j, (size_t) INT32_MAX);
 	/* fail early on a limited document that is already too big */
 	if (j->limit_base != SIZE_MAX && j->len - j->limit_base > j->max_doc_size)
-		return jp_size_error(j, j->max_doc_size);
+		return jp_limit_error(j, 0);
 	if (need <= j->cap)
 		return true;
 	ncap = j->cap * 2;
@@ -382,6 +439,32 @@ jp_grow(jp *j, size_t need)
 }
 
 #define JP_ENSURE(j, need) (LIKELY((need) <= (j)->cap) || jp_grow((j), (need)))
+
+/* jp_grow_frames: double the frame stack (only for deep input) */
+static bool
+jp_grow_frames(jp *j)
+{
+	int			ncap = j->frames_cap * 2;
+	jp_frame   *nf;
+
+	if (j->frames == j->stack_frames)
+	{
+		nf = malloc(sizeof(jp_frame) * (size_t) ncap);
+		if (nf)
+			memcpy(nf, j->frames, sizeof(jp_frame) * (size_t) j->frames_cap);
+	}
+	else
+		nf = realloc(j->frames, sizeof(jp_frame) * (size_t) ncap);
+	if (nf == NULL)
+	{
+		asp_error_set(j->err, ASP_ERR_INTERNAL,
+					  "out of memory while converting JSON to BSON");
+		return false;
+	}
+	j->frames = nf;
+	j->frames_cap = ncap;
+	return true;
+}
 
 /* ---------------------------------------------------------------------
  * Strings
@@ -2119,6 +2202,8 @@ open:
 	}
 	if (!JP_ENSURE(j, j->len + 32))
 		return false;
+	if (UNLIKELY(j->depth >= j->frames_cap) && !jp_grow_frames(j))
+		return false;
 	f = &j->frames[j->depth++];
 	f->start = j->len;
 	f->type_pos = type_pos;
@@ -2144,6 +2229,9 @@ open:
 	{
 		f->limited = true;
 		j->limit_base = f->start;
+		j->limit_open = obj_open;
+		j->limit_in_array = (j->depth - 1 != base);
+		j->limit_index = j->limit_in_array ? j->frames[base].index - 1 : 0;
 	}
 	if (j->p < j->end && *j->p == '}')
 	{
@@ -2363,17 +2451,7 @@ close:
 		if (f->limited)
 		{
 			if (size > j->max_doc_size)
-			{
-				jp_size_error(j, j->max_doc_size);
-				if (!limit_root)
-					asp_error_detail(j->err,
-									 "the document at index %u of the array is %zu bytes; it ends at byte offset %zu of the text",
-									 j->frames[j->depth - 2].index - 1, size,
-									 (size_t) (j->p - j->start));
-				else
-					asp_error_detail(j->err, "the document is %zu bytes", size);
-				return false;
-			}
+				return jp_limit_error(j, size);
 			j->limit_base = SIZE_MAX;
 		}
 		j->depth--;
@@ -2421,7 +2499,7 @@ json_parse(jp *j, bool *is_array)
 /* jp_init: set up the parser state */
 static void
 jp_init(jp *j, const char *text, size_t len, const asp_json_opts *opts,
-		jp_frame *frames, asp_error *err)
+		asp_error *err)
 {
 	j->start = text;
 	j->p = text;
@@ -2436,23 +2514,22 @@ jp_init(jp *j, const char *text, size_t len, const asp_json_opts *opts,
 		ASP_JSON_DEFAULT_MAX_DEPTH;
 	j->max_doc_size = opts ? opts->max_doc_size : 0;
 	j->limit_base = SIZE_MAX;
-	j->frames = frames;
+	j->limit_open = text;
+	j->limit_index = 0;
+	j->limit_in_array = false;
+	j->frames = j->stack_frames;
+	j->frames_cap = JP_STACK_FRAMES;
 	j->err = err;
 }
 
-/* jp_frames: the frame stack for max_depth, on the C stack if it fits */
-static jp_frame *
-jp_frames(int max_depth, jp_frame *local, asp_error *err)
+/* jp_free: release what the parser allocated */
+static void
+jp_free(jp *j)
 {
-	jp_frame   *f;
-
-	if (max_depth <= JP_STACK_FRAMES)
-		return local;
-	f = malloc(sizeof(jp_frame) * (size_t) max_depth);
-	if (f == NULL)
-		asp_error_set(err, ASP_ERR_INTERNAL,
-					  "out of memory while converting JSON to BSON");
-	return f;
+	if (j->heap)
+		free(j->buf);
+	if (j->frames != j->stack_frames)
+		free(j->frames);
 }
 
 /* asp_json_to_bson: parse one JSON object or array into BSON (see json.h) */
@@ -2461,8 +2538,6 @@ asp_json_to_bson(const char *text, size_t len, const asp_json_opts *opts,
 				 bson_t *out, bool *is_array, asp_error *err)
 {
 	jp			j;
-	jp_frame	local[JP_STACK_FRAMES];
-	jp_frame   *frames;
 	uint8_t    *dst;
 	bool		ok;
 	asp_error	tmp_err;
@@ -2472,11 +2547,7 @@ asp_json_to_bson(const char *text, size_t len, const asp_json_opts *opts,
 	asp_error_init(err);
 	if (text == NULL)
 		len = 0;
-	jp_init(&j, text ? text : "", len, opts, NULL, err);
-	frames = jp_frames(j.max_depth, local, err);
-	if (frames == NULL)
-		return false;
-	j.frames = frames;
+	jp_init(&j, text ? text : "", len, opts, err);
 	ok = json_parse(&j, is_array);
 	if (ok)
 	{
@@ -2491,10 +2562,7 @@ asp_json_to_bson(const char *text, size_t len, const asp_json_opts *opts,
 		else
 			memcpy(dst, j.buf, j.len);
 	}
-	if (j.heap)
-		free(j.buf);
-	if (frames != local)
-		free(frames);
+	jp_free(&j);
 	return ok;
 }
 
@@ -2505,8 +2573,6 @@ asp_json_append(bson_t *parent, const char *key, int key_len,
 				asp_error *err)
 {
 	jp			j;
-	jp_frame	local[JP_STACK_FRAMES];
-	jp_frame   *frames;
 	bool		arr = false;
 	bool		ok;
 	asp_error	tmp_err;
@@ -2516,11 +2582,7 @@ asp_json_append(bson_t *parent, const char *key, int key_len,
 	asp_error_init(err);
 	if (text == NULL)
 		len = 0;
-	jp_init(&j, text ? text : "", len, opts, NULL, err);
-	frames = jp_frames(j.max_depth, local, err);
-	if (frames == NULL)
-		return false;
-	j.frames = frames;
+	jp_init(&j, text ? text : "", len, opts, err);
 	ok = json_parse(&j, &arr);
 	if (ok)
 	{
@@ -2536,9 +2598,6 @@ asp_json_append(bson_t *parent, const char *key, int key_len,
 			ok = false;
 		}
 	}
-	if (j.heap)
-		free(j.buf);
-	if (frames != local)
-		free(frames);
+	jp_free(&j);
 	return ok;
 }

@@ -52,6 +52,11 @@ typedef struct asp_json_opts
  * depth and size limits, ASP_ERR_INTERNAL for out of memory) and false is
  * returned.
  *
+ * max_depth counts the objects and arrays open at any point of the text,
+ * the top-level value included, and Extended JSON wrapper objects too
+ * ({"a": {"$date": {"$numberLong": "1"}}} is 3 levels deep).  The reader
+ * does not recurse on the C stack, so any limit is safe.
+ *
  * max_doc_size: for a top-level object it limits the size of the whole
  * document.  For a top-level ARRAY it limits each element that is a
  * document (each document of a "documents" array), not the array as a

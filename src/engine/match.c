@@ -902,6 +902,8 @@ parse_ops(mcomp *mc, mnode *and, const char *field, size_t flen,
 {
 	char		fb[300];
 	bson_iter_t it;
+	bson_value_t regex_v,
+				options_v;
 	const bson_value_t *regex = NULL,
 			   *options = NULL;
 	bool		regex_done = false;
@@ -913,10 +915,17 @@ parse_ops(mcomp *mc, mnode *and, const char *field, size_t flen,
 	if (bson_iter_init_from_data(&it, obj->value.v_doc.data, obj->value.v_doc.data_len))
 		while (bson_iter_next(&it))
 		{
+			/* copy: bson_iter_value() points into the iterator */
 			if (strcmp(bson_iter_key(&it), "$regex") == 0)
-				regex = bson_iter_value(&it);
+			{
+				regex_v = *bson_iter_value(&it);
+				regex = &regex_v;
+			}
 			else if (strcmp(bson_iter_key(&it), "$options") == 0)
-				options = bson_iter_value(&it);
+			{
+				options_v = *bson_iter_value(&it);
+				options = &options_v;
+			}
 		}
 	if (options != NULL && regex == NULL)
 		return merr(mc, ASP_ERR_INVALID, field, "$options needs a $regex%s",
@@ -1088,7 +1097,8 @@ parse_top_op(mcomp *mc, const char *op, const bson_value_t *v, bool top, bool *s
 
 		if (!top)
 		{
-			merr(mc, ASP_ERR_INVALID, "$expr", "$expr can only be applied to the top-level document");
+			/* located at the field of the enclosing $elemMatch by the caller */
+			merr(mc, ASP_ERR_INVALID, "", "$expr can only be applied to the top-level document");
 			asp_error_hint(mc->err, "$expr is not allowed inside $elemMatch.");
 			return NULL;
 		}

@@ -33,15 +33,19 @@ extern asp_match *asp_match_compile(asp_expr_compiler *c, const uint8_t *query,
 /*
  * asp_match_eval: evaluate against doc.  Returns false only on a runtime
  * error inside $expr (ctx->err set); *matched receives the result.
- * ctx->vars must be set up (ROOT/CURRENT) for $expr.
+ * For $expr, $$ROOT and $$CURRENT are set to doc during the call (and put
+ * back afterwards); other variables come from ctx.  ctx may be NULL when
+ * the query has no $expr.  No allocation except $expr results in ctx->arena.
  */
 extern bool asp_match_eval(const asp_match *m, const uint8_t *doc, uint32_t len,
 						   asp_eval_ctx *ctx, bool *matched);
 
 /*
  * asp_match_explain_failure: after a failed match, a short reason naming
- * the first failing clause (e.g. "field 'age' failed $gte 18"), for DLQ
- * errInfo of $validate.  May be called with buf of any size.
+ * the first failing clause (e.g. "field 'age' does not match {$gte: 18}:
+ * found 17 (int)", or "document failed $jsonSchema: property 'name' is
+ * required"), for DLQ errInfo of $validate.  Clauses of $and are searched
+ * for the first one that fails.  May be called with buf of any size.
  */
 extern void asp_match_explain_failure(const asp_match *m, const uint8_t *doc,
 									  uint32_t len, asp_eval_ctx *ctx,

@@ -50,7 +50,7 @@ make_reading(const asp_solar *g, uint64_t pos, reading *r)
 
 	r->device = (int) (pos % (uint64_t) g->ndevices);
 	dh = mix(g->seed ^ 0xd1b54a32d192ed03ULL ^ (uint64_t) r->device);
-	r->group = (int) (dh % (uint64_t) g->ngroups);
+	r->group = r->device % g->ngroups + 1;
 	r->max_watts = (dh >> 20) % 2 ? 450 : 250;
 	r->t = g->start_ms + (int64_t) (pos / (uint64_t) g->ndevices) * g->period_ms;
 	r->network_error = (h % 1000) < 5;

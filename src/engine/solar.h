@@ -4,7 +4,8 @@
  *	  The sample_stream_solar generator: solar panel readings shaped like
  *	  ASP's built-in sample stream, deterministic for a seed and position.
  *
- * Document n (n = 0, 1, ...) comes from device n % ndevices at time
+ * Document n (n = 0, 1, ...) comes from device d = n % ndevices (group_id
+ * d % ngroups + 1) at time
  * start_ms + (n / ndevices) * period_ms, so a restart from position n
  * continues the same sequence.  Shape:
  *	{device_id: "device_7", group_id: 3, timestamp: "2024-05-01T10:00:03.500+00:00",

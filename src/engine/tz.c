@@ -10,10 +10,13 @@
  * on for every date after 2007 or so) and kept in a process-wide cache
  * protected by a mutex.  Leap second records are ignored, as MongoDB does.
  *
- * Local-to-UTC conversion follows timelib (MongoDB's date library): the
- * local time is first read as a UTC instant to guess the offset, then the
- * offset at the corrected instant decides, with timelib's rule for local
- * times inside a DST gap (moved forward by the gap).
+ * Local-to-UTC conversion is timelib's do_adjust_timezone (timelib is
+ * MongoDB's date library): the local time is first read as a UTC instant
+ * to guess the offset, then the offset at the corrected instant decides;
+ * local times inside a DST gap move forward by the gap, and ambiguous
+ * local times take the daylight or the standard instant according to a
+ * "DST hint" (timelib's tm->dst), which the callers take from the date
+ * they start from, as MongoDB does.
  *
  *-------------------------------------------------------------------------
  */
@@ -58,6 +61,7 @@ struct asp_tz_zone
 	uint8_t    *trans_type;		/* type index per transition */
 	int			ntypes;
 	int32_t    *type_off;		/* seconds east of UTC per type */
+	uint8_t    *type_dst;		/* is_dst per type */
 	bool		has_rule;
 	tz_rule		rule;
 	struct asp_tz_zone *next;
@@ -262,7 +266,7 @@ rule_day(const tz_rule_date *d, int64_t year)
 
 /* rule_offset: offset under the POSIX rule at t; *trans = last change <= t */
 static int32_t
-rule_offset(const tz_rule *r, int64_t t, int64_t *trans)
+rule_offset(const tz_rule *r, int64_t t, int64_t *trans, bool *is_dst)
 {
 	int64_t		year;
 	int64_t		cand[4];
@@ -275,6 +279,7 @@ rule_offset(const tz_rule *r, int64_t t, int64_t *trans)
 	int64_t		s,
 				e;
 
+	*is_dst = false;
 	if (!r->has_dst)
 	{
 		*trans = INT64_MIN;
@@ -297,6 +302,7 @@ rule_offset(const tz_rule *r, int64_t t, int64_t *trans)
 		if (cand[i] <= t && cand[i] > best)
 			best = cand[i];
 	*trans = best;
+	*is_dst = dst;
 	return dst ? r->dst_off : r->std_off;
 }
 
@@ -368,7 +374,8 @@ tzif_parse(const unsigned char *buf, size_t len, asp_tz_zone *z)
 	z->trans_type = malloc(timecnt ? timecnt : 1);
 	z->ntypes = (int) typecnt;
 	z->type_off = malloc(sizeof(int32_t) * typecnt);
-	if (z->trans == NULL || z->trans_type == NULL || z->type_off == NULL)
+	z->type_dst = malloc(typecnt);
+	if (z->trans == NULL || z->trans_type == NULL || z->type_off == NULL || z->type_dst == NULL)
 		return false;
 	for (i = 0; i < timecnt; i++)
 		z->trans[i] = tsize == 8 ? be64(p + (size_t) i * 8) : (int64_t) (int32_t) be32(p + (size_t) i * 4);
@@ -381,7 +388,10 @@ tzif_parse(const unsigned char *buf, size_t len, asp_tz_zone *z)
 	}
 	p += timecnt;
 	for (i = 0; i < typecnt; i++)
+	{
 		z->type_off[i] = (int32_t) be32(p + (size_t) i * 6);
+		z->type_dst[i] = p[(size_t) i * 6 + 4] ? 1 : 0;
+	}
 	p += (size_t) typecnt * 6 + charcnt + (size_t) leapcnt * (tsize + 4) + isstdcnt + isutcnt;
 	/* footer: "\n<TZ string>\n" (version 2+) */
 	if (tsize == 8 && end - p >= 2 && *p == '\n')
@@ -480,9 +490,11 @@ zone_load(const char *name)
 		free(z->trans);
 		free(z->trans_type);
 		free(z->type_off);
+		free(z->type_dst);
 		z->trans = NULL;
 		z->trans_type = NULL;
 		z->type_off = NULL;
+		z->type_dst = NULL;
 		z->ntrans = 0;
 		z->ntypes = 0;
 		z->has_rule = false;
@@ -490,7 +502,8 @@ zone_load(const char *name)
 		{
 			/* built-in fallback: a zone of offset 0 */
 			z->type_off = calloc(1, sizeof(int32_t));
-			if (z->type_off)
+			z->type_dst = calloc(1, 1);
+			if (z->type_off && z->type_dst)
 			{
 				z->ntypes = 1;
 				z->valid = true;
@@ -591,31 +604,40 @@ asp_tz_lookup(const char *name, size_t len, asp_timezone *out)
 	return true;
 }
 
-/* zone_offset: offset of a zone at t and the last transition <= t */
+/*
+ * zone_offset: offset of a zone at t, the last transition <= t (INT64_MIN
+ * if none) and whether daylight time is in effect: timelib's
+ * timelib_get_time_zone_offset_info.
+ */
 static int32_t
-zone_offset(const asp_tz_zone *z, int64_t t, int64_t *trans)
+zone_offset(const asp_tz_zone *z, int64_t t, int64_t *trans, bool *is_dst)
 {
 	int			lo,
 				hi;
 
+	*is_dst = false;
 	if (z->ntrans == 0 || t < z->trans[0])
 	{
 		if (z->ntrans == 0 && z->has_rule)
-			return rule_offset(&z->rule, t, trans);
+			return rule_offset(&z->rule, t, trans, is_dst);
 		*trans = INT64_MIN;
-		return z->ntypes > 0 ? z->type_off[0] : 0;
+		if (z->ntypes == 0)
+			return 0;
+		*is_dst = z->type_dst[0];
+		return z->type_off[0];
 	}
 	if (t >= z->trans[z->ntrans - 1])
 	{
 		if (z->has_rule)
 		{
-			int32_t		off = rule_offset(&z->rule, t, trans);
+			int32_t		off = rule_offset(&z->rule, t, trans, is_dst);
 
 			if (*trans < z->trans[z->ntrans - 1])
 				*trans = z->trans[z->ntrans - 1];
 			return off;
 		}
 		*trans = z->trans[z->ntrans - 1];
+		*is_dst = z->type_dst[z->trans_type[z->ntrans - 1]];
 		return z->type_off[z->trans_type[z->ntrans - 1]];
 	}
 	/* binary search: last i with trans[i] <= t */
@@ -631,6 +653,7 @@ zone_offset(const asp_tz_zone *z, int64_t t, int64_t *trans)
 			hi = mid - 1;
 	}
 	*trans = z->trans[lo];
+	*is_dst = z->type_dst[z->trans_type[lo]];
 	return z->type_off[z->trans_type[lo]];
 }
 
@@ -639,6 +662,7 @@ int32_t
 asp_tz_offset_at(const asp_timezone *tz, int64_t utc_sec)
 {
 	int64_t		trans;
+	bool		dst;
 
 	switch (tz->kind)
 	{
@@ -647,19 +671,37 @@ asp_tz_offset_at(const asp_timezone *tz, int64_t utc_sec)
 		case ASP_TZ_OFFSET:
 			return tz->offset;
 		default:
-			return zone_offset(tz->zone, utc_sec, &trans);
+			return zone_offset(tz->zone, utc_sec, &trans, &dst);
 	}
+}
+
+/* asp_tz_is_dst: whether daylight saving time is in effect at utc_sec */
+bool
+asp_tz_is_dst(const asp_timezone *tz, int64_t utc_sec)
+{
+	int64_t		trans;
+	bool		dst;
+
+	if (tz->kind != ASP_TZ_ZONE)
+		return false;
+	zone_offset(tz->zone, utc_sec, &trans, &dst);
+	return dst;
 }
 
 /* asp_tz_local_to_utc: timelib's do_adjust_timezone for zones */
 int64_t
-asp_tz_local_to_utc(const asp_timezone *tz, int64_t local_sec)
+asp_tz_local_to_utc(const asp_timezone *tz, int64_t local_sec, bool dst_hint)
 {
 	int64_t		cur_trans,
-				act_trans;
+				after_trans,
+				actual_trans;
 	int32_t		cur,
-				act;
+				after,
+				actual;
+	bool		cur_dst,
+				dummy;
 	bool		in_transition;
+	const asp_tz_zone *z = tz->zone;
 
 	switch (tz->kind)
 	{
@@ -670,14 +712,42 @@ asp_tz_local_to_utc(const asp_timezone *tz, int64_t local_sec)
 		default:
 			break;
 	}
-	cur = zone_offset(tz->zone, local_sec, &cur_trans);
-	act = zone_offset(tz->zone, local_sec - cur, &act_trans);
-	if (cur == act)
-		return local_sec - cur;
-	in_transition = act_trans != INT64_MIN &&
-		(local_sec - act) >= act_trans + (cur - act) &&
-		(local_sec - act) < act_trans;
-	return in_transition ? local_sec - cur : local_sec - act;
+	cur = zone_offset(z, local_sec, &cur_trans, &cur_dst);
+	after = zone_offset(z, local_sec - cur, &after_trans, &dummy);
+	actual = after;
+	actual_trans = after_trans;
+	if (cur == after)
+	{
+		/* do not miss a DST change because the actual offset is not known yet */
+		if (cur >= 0 && dst_hint && !cur_dst)
+		{
+			int64_t		et;
+			int32_t		earlier = zone_offset(z, local_sec - cur - 7200, &et, &dummy);
+
+			if (earlier != after && local_sec - earlier < after_trans)
+			{
+				actual = earlier;
+				actual_trans = et;
+			}
+		}
+		else if (cur <= 0 && cur_dst && !dst_hint)
+		{
+			int64_t		lt;
+			int32_t		later = zone_offset(z, local_sec - cur + 7200, &lt, &dummy);
+
+			if (later != after && local_sec - later >= lt)
+			{
+				actual = later;
+				actual_trans = lt;
+			}
+		}
+	}
+	in_transition = actual_trans != INT64_MIN &&
+		(local_sec - actual) >= actual_trans + (cur - actual) &&
+		(local_sec - actual) < actual_trans;
+	if (cur != actual && !in_transition)
+		return local_sec - actual;
+	return local_sec - cur;
 }
 
 /* asp_tz_utc_to_local_ms: shift a UTC date to local wall-clock milliseconds */
@@ -696,7 +766,7 @@ asp_tz_utc_to_local_ms(const asp_timezone *tz, int64_t utc_ms)
 
 /* asp_tz_local_to_utc_ms: the UTC instant of local wall-clock milliseconds */
 int64_t
-asp_tz_local_to_utc_ms(const asp_timezone *tz, int64_t local_ms)
+asp_tz_local_to_utc_ms(const asp_timezone *tz, int64_t local_ms, bool dst_hint)
 {
 	int64_t		sec,
 				rem;
@@ -705,7 +775,7 @@ asp_tz_local_to_utc_ms(const asp_timezone *tz, int64_t local_ms)
 		return local_ms;
 	sec = asp_floor_div(local_ms, 1000);
 	rem = local_ms - sec * 1000;
-	return asp_tz_local_to_utc(tz, sec) * 1000 + rem;
+	return asp_tz_local_to_utc(tz, sec, dst_hint) * 1000 + rem;
 }
 
 /* asp_tz_free_cache: release every cached zone */
@@ -721,6 +791,7 @@ asp_tz_free_cache(void)
 		free(tz_cache->trans);
 		free(tz_cache->trans_type);
 		free(tz_cache->type_off);
+		free(tz_cache->type_dst);
 		free(tz_cache);
 		tz_cache = n;
 	}

@@ -55,16 +55,25 @@ extern bool asp_tz_lookup(const char *name, size_t len, asp_timezone *out);
 /* asp_tz_offset_at: seconds east of UTC in tz at the instant utc_sec */
 extern int32_t asp_tz_offset_at(const asp_timezone *tz, int64_t utc_sec);
 
-/*
- * asp_tz_local_to_utc: the instant of a local wall-clock time (seconds).
- * Times skipped by a DST change are moved forward by the change; ambiguous
- * times resolve as timelib (MongoDB's date library) resolves them.
- */
-extern int64_t asp_tz_local_to_utc(const asp_timezone *tz, int64_t local_sec);
+/* asp_tz_is_dst: whether daylight saving time is in effect at utc_sec */
+extern bool asp_tz_is_dst(const asp_timezone *tz, int64_t utc_sec);
 
-/* millisecond versions of the two above */
+/*
+ * asp_tz_local_to_utc: the instant of a local wall-clock time (seconds),
+ * computed as timelib (MongoDB's date library) does.  Times skipped by a
+ * DST change move forward by the change.  For ambiguous times dst_hint
+ * plays the part of timelib's tm->dst: MongoDB's date arithmetic passes
+ * whether DST was in effect at its starting date, and date construction
+ * ($dateFromParts, $dateFromString) whether it was at the epoch
+ * (asp_tz_is_dst(tz, 0)), which picks standard time in most zones.
+ */
+extern int64_t asp_tz_local_to_utc(const asp_timezone *tz, int64_t local_sec,
+								   bool dst_hint);
+
+/* millisecond versions */
 extern int64_t asp_tz_utc_to_local_ms(const asp_timezone *tz, int64_t utc_ms);
-extern int64_t asp_tz_local_to_utc_ms(const asp_timezone *tz, int64_t local_ms);
+extern int64_t asp_tz_local_to_utc_ms(const asp_timezone *tz, int64_t local_ms,
+									  bool dst_hint);
 
 /* asp_tz_free_cache: release every loaded zone (tests and shutdown only) */
 extern void asp_tz_free_cache(void);

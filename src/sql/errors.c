@@ -41,12 +41,14 @@ asp_report_error(const asp_error *err, const char *what)
 	path_in_msg = err->path[0] != '\0' && strstr(err->message, err->path) != NULL;
 	if (err->stage_index >= 0)
 	{
+		const char *sep = err->stage_name[0] ? " " : "";
+
 		if (err->path[0] && !path_in_msg)
-			snprintf(where, sizeof(where), "pipeline[%d] %s, at '%s'", err->stage_index,
-					 err->stage_name[0] ? err->stage_name : "", err->path);
+			snprintf(where, sizeof(where), "pipeline[%d]%s%s, at '%s'", err->stage_index,
+					 sep, err->stage_name, err->path);
 		else
-			snprintf(where, sizeof(where), "pipeline[%d] %s", err->stage_index,
-					 err->stage_name[0] ? err->stage_name : "");
+			snprintf(where, sizeof(where), "pipeline[%d]%s%s", err->stage_index,
+					 sep, err->stage_name);
 	}
 	else if (err->path[0] && !path_in_msg)
 		snprintf(where, sizeof(where), "at '%s'", err->path);

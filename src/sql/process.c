@@ -286,12 +286,12 @@ asp_process(PG_FUNCTION_ARGS)
 	if (p->sink_kind != ASP_SINK_NONE)
 	{
 		int			idx = p->nstages - 1;
+		const char *sink = p->sink_kind == ASP_SINK_MERGE ? "$merge" : "$emit";
 
 		asp_pipeline_free(p);
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("asp.process does not write to sinks: pipeline[%d] is a %s stage", idx,
-						p->sink_kind == ASP_SINK_MERGE ? "$merge" : "$emit"),
+				 errmsg("asp.process does not write to sinks: pipeline[%d] is a %s stage", idx, sink),
 				 errhint("Remove the last stage to see the documents it would receive.")));
 	}
 	PG_TRY();

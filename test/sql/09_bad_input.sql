@@ -1,0 +1,31 @@
+-- bad input: a clear error or a DLQ entry, never a crash
+\set VERBOSITY default
+-- malformed JSON is refused by the json type itself
+SELECT * FROM asp.process('[{"$source": ');
+-- JSON the json type accepts but BSON cannot hold
+SELECT * FROM asp.process('[{"$source": {"documents": [{"s": "\ud800"}]}}]');
+SELECT * FROM asp.process('[{"$source": {"documents": [{"a\u0000b": 1}]}}]');
+SELECT * FROM asp.process('[{"$source": {"documents": [{"d": {"$date": "yesterday"}}]}}]');
+SELECT * FROM asp.process('[{"$source": {"documents": [{"n": {"$numberLong": "12x"}}]}}]');
+SELECT * FROM asp.process('[{"$source": {"documents": [{"o": {"$oid": "123"}}]}}]');
+-- a string with a NUL inside is fine as a value
+SELECT doc->'s' FROM asp.process('[{"$source": {"documents": [{"s": "a\u0000b"}]}}, {"$project": {"_id": 0, "s": 1}}]');
+-- deep nesting: 1,000 levels
+SELECT * FROM asp.process(('[{"$source": {"documents": [' || repeat('{"a": ', 1000) || '1' || repeat('}', 1000) || ']}}]')::json);
+-- 100 levels of nesting in a document are fine
+SELECT count(*) FROM asp.process(('[{"$source": {"documents": [' || repeat('{"a": ', 100) || '1' || repeat('}', 100) || ']}}]')::json);
+-- a 17 MB document is over the 16 MB limit
+SELECT * FROM asp.process(('[{"$source": {"documents": [{"big": "' || repeat('x', 17 * 1024 * 1024) || '"}]}}]')::json);
+-- a 1 MB document is fine
+SELECT length(doc->>'big') FROM asp.process(('[{"$source": {"documents": [{"big": "' || repeat('x', 1024 * 1024) || '"}]}}]')::json);
+-- wrong option types
+SELECT * FROM asp.process('[{"$source": {"documents": []}}, {"$unwind": {"path": "$a", "preserveNullAndEmptyArrays": "yes"}}]');
+SELECT * FROM asp.process('[{"$source": {"documents": []}}, {"$validate": {"validator": {}, "validationAction": "explode"}}]');
+SELECT * FROM asp.process('[{"$source": {"documents": []}}, {"$project": "a"}]');
+SELECT * FROM asp.process('[{"$source": {"documents": []}}, {"$match": []}]');
+-- runtime errors go to the DLQ, and the run continues
+SELECT kind, doc->'errInfo'->>'reason' AS reason, doc->'doc'->'a' AS a FROM asp.process($$[
+  {"$source": {"documents": [{"a": 1, "b": 0}, {"a": "x", "b": 1}, {"a": 6, "b": 3}]}},
+  {"$project": {"_id": 0, "q": {"$divide": ["$a", "$b"]}, "s": {"$add": ["$a", 1]}}}]$$);
+-- the session still works after all of that
+SELECT count(*) FROM asp.process('[{"$source": {"documents": [{}, {}]}}]');
