@@ -18,6 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export PATH="/usr/lib/postgresql/15/bin:$PATH"
-make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-$SUDO make -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+# one build and install at a time (several test runs may share a machine)
+(
+  flock 9
+  make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+  $SUDO make -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+) 9>/tmp/asp-build.lock

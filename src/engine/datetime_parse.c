@@ -80,18 +80,21 @@ dp_error(dp_state *st, size_t pos, const char *what)
 	return false;
 }
 
+/* is_digit: ASCII digit */
 static inline bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
 
+/* is_alpha: ASCII letter */
 static inline bool
 is_alpha(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* lower: ASCII lower case */
 static inline char
 lower(char c)
 {
@@ -137,6 +140,7 @@ month_from_word(const char *s, size_t n)
 	return 0;
 }
 
+/* day_name_word: a full or 3-letter day name */
 static bool
 day_name_word(const char *s, size_t n)
 {
@@ -149,7 +153,7 @@ day_name_word(const char *s, size_t n)
 	return false;
 }
 
-/* read up to max digits at st->pos; returns digit count (0: none) */
+/* read_num: read up to max digits at st->pos; returns digit count (0: none) */
 static int
 read_num(dp_state *st, int max, int64_t *val)
 {
@@ -165,6 +169,7 @@ read_num(dp_state *st, int max, int64_t *val)
 	return n;
 }
 
+/* digit_run: number of digits starting at from */
 static size_t
 digit_run(const dp_state *st, size_t from)
 {
@@ -257,7 +262,7 @@ parse_offset(dp_state *st)
 	return true;
 }
 
-/* parse_textual_year: "[,] YYYY" after a day/month */
+/* parse_text_year: "[,] YYYY" after a day/month */
 static bool
 parse_text_year(dp_state *st)
 {
@@ -273,7 +278,7 @@ parse_text_year(dp_state *st)
 	return true;
 }
 
-/* skip an ordinal suffix: st, nd, rd, th */
+/* skip_ordinal: skip an ordinal suffix: st, nd, rd, th */
 static void
 skip_ordinal(dp_state *st)
 {
@@ -501,6 +506,7 @@ dp_finish(dp_state *st)
 	return true;
 }
 
+/* dp_init: a parser state over s */
 static void
 dp_init(dp_state *st, const char *s, size_t len, asp_parsed_date *out, char *errbuf, size_t errlen)
 {

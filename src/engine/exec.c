@@ -35,6 +35,12 @@ struct asp_exec
 	bson_t	   *metabuf;		/* default _stream_meta.source */
 	char	   *processor_name;
 	const char *source_type;
+	uint8_t    *suffix;			/* _ts + _stream_meta elements for the default source meta */
+	uint32_t	suffix_len;
+	uint32_t	suffix_date_off;	/* where the 8 date bytes go in the suffix */
+	uint32_t	suffix_meta_off;	/* where the _stream_meta document starts in the suffix */
+	uint8_t    *docbuf;			/* the rebuilt source document */
+	size_t		docbuf_cap;
 	int64_t		now_ms;
 	asp_exec_stats st;
 };
@@ -87,6 +93,22 @@ asp_exec_new(asp_pipeline *p, asp_output_fn out, void *ud)
 	x->first = p->first;
 	x->source_type = source_type_name(p->source_kind);
 	BSON_APPEND_UTF8(x->metabuf, "type", x->source_type);
+	{
+		/* the elements every default-meta source document ends with */
+		bson_t		sfx = BSON_INITIALIZER;
+		bson_t		meta;
+
+		bson_append_date_time(&sfx, p->ts_field, -1, 0);
+		BSON_APPEND_DOCUMENT_BEGIN(&sfx, "_stream_meta", &meta);
+		BSON_APPEND_DOCUMENT(&meta, "source", x->metabuf);
+		bson_append_document_end(&sfx, &meta);
+		x->suffix_len = sfx.len - 5;
+		x->suffix = malloc(x->suffix_len);
+		memcpy(x->suffix, bson_get_data(&sfx) + 4, x->suffix_len);
+		x->suffix_date_off = 1 + (uint32_t) strlen(p->ts_field) + 1;
+		x->suffix_meta_off = x->suffix_date_off + 8 + 1 + 13;
+		bson_destroy(&sfx);
+	}
 	return x;
 }
 
@@ -111,6 +133,8 @@ asp_exec_free(asp_exec *x)
 	bson_destroy(x->srcbuf);
 	bson_destroy(x->dlqbuf);
 	bson_destroy(x->metabuf);
+	free(x->suffix);
+	free(x->docbuf);
 	free(x->processor_name);
 	free(x);
 }
@@ -279,6 +303,39 @@ asp_exec_push_doc(asp_exec *x, const uint8_t *doc, uint32_t len)
 }
 
 /*
+ * raw_keys_check: walk the top-level keys of a document without decoding
+ * values; *conflict when it already has the timestamp field or
+ * _stream_meta.  False if the document is malformed.
+ */
+static bool
+raw_keys_check(const uint8_t *doc, uint32_t len, const char *ts, size_t tslen,
+			   bool *conflict)
+{
+	bson_iter_t it;
+	uint32_t	dlen;
+
+	memcpy(&dlen, doc, 4);
+	if (BSON_UINT32_FROM_LE(dlen) != len || doc[len - 1] != 0)
+		return false;
+	*conflict = false;
+	if (!bson_iter_init_from_data(&it, doc, len))
+		return false;
+	while (bson_iter_next(&it))
+	{
+		uint32_t	klen = bson_iter_key_len(&it);
+		const char *k = bson_iter_key(&it);
+
+		if ((klen == tslen && memcmp(k, ts, tslen) == 0) ||
+			(klen == 12 && memcmp(k, "_stream_meta", 12) == 0))
+		{
+			*conflict = true;
+			return true;
+		}
+	}
+	return true;
+}
+
+/*
  * asp_exec_push_source: one source document: event time, the timestamp
  * field and _stream_meta, then the stages.
  */
@@ -293,6 +350,8 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 	size_t		tslen = strlen(p->ts_field);
 	uint32_t	meta_off;
 	bson_t		meta;
+	const uint8_t *out_doc;
+	uint32_t	out_len;
 
 	asp_arena_reset(x->arena);
 	x->st.input_count++;
@@ -310,22 +369,10 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 		exec_dlq(x, "$source", NULL, 0, reason);
 		return true;
 	}
-	if (!bson_iter_init_from_data(&it, doc, len))
+	if (len < 5 || !raw_keys_check(doc, len, p->ts_field, tslen, &conflict))
 	{
 		exec_dlq(x, "$source", NULL, 0, "the source message is not a valid BSON document");
 		return true;
-	}
-	while (bson_iter_next(&it))
-	{
-		uint32_t	klen = bson_iter_key_len(&it);
-		const char *k = bson_iter_key(&it);
-
-		if ((klen == tslen && memcmp(k, p->ts_field, tslen) == 0) ||
-			(klen == 12 && memcmp(k, "_stream_meta", 12) == 0))
-		{
-			conflict = true;
-			break;
-		}
 	}
 
 	if (p->time_field)
@@ -354,58 +401,96 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 		event_time_ms = tv.value.v_datetime;
 	}
 
-	bson_reinit(b);
-	if (!conflict)
+	if (!conflict && source_meta == x->metabuf)
 	{
-		bson_t		src;
+		/* fast path: body of the input, then the prebuilt suffix */
+		size_t		body = len - 5;
+		size_t		total = 4 + body + x->suffix_len + 1;
+		uint8_t    *d;
+		uint32_t	tot32 = BSON_UINT32_TO_LE((uint32_t) total);
+		uint64_t	t64 = BSON_UINT64_TO_LE((uint64_t) event_time_ms);
 
-		bson_init_static(&src, doc, len);
-		bson_concat(b, &src);
+		if (total > ASP_MAX_BSON_SIZE)
+		{
+			exec_dlq(x, "$source", NULL, 0,
+					 "document exceeds the maximum document size once _ts and _stream_meta are added");
+			return true;
+		}
+		if (total > x->docbuf_cap)
+		{
+			x->docbuf_cap = total * 2 > 4096 ? total * 2 : 4096;
+			x->docbuf = realloc(x->docbuf, x->docbuf_cap);
+			if (x->docbuf == NULL)
+				abort();
+		}
+		d = x->docbuf;
+		memcpy(d, &tot32, 4);
+		memcpy(d + 4, doc + 4, body);
+		memcpy(d + 4 + body, x->suffix, x->suffix_len);
+		memcpy(d + 4 + body + x->suffix_date_off, &t64, 8);
+		d[total - 1] = 0;
+		x->ctx.stream_meta = d + 4 + body + x->suffix_meta_off;
+		x->ctx.stream_meta_len = x->suffix_len - x->suffix_meta_off;
+		out_doc = d;
+		out_len = (uint32_t) total;
 	}
 	else
 	{
-		bson_iter_init_from_data(&it, doc, len);
-		while (bson_iter_next(&it))
+		bson_reinit(b);
+		if (!conflict)
 		{
-			uint32_t	klen = bson_iter_key_len(&it);
-			const char *k = bson_iter_key(&it);
+			bson_t		src;
 
-			if ((klen == tslen && memcmp(k, p->ts_field, tslen) == 0) ||
-				(klen == 12 && memcmp(k, "_stream_meta", 12) == 0))
-				continue;
-			bson_append_iter(b, NULL, 0, &it);
+			bson_init_static(&src, doc, len);
+			bson_concat(b, &src);
 		}
-	}
-	bson_append_date_time(b, p->ts_field, (int) tslen, event_time_ms);
-	meta_off = b->len - 1;
-	BSON_APPEND_DOCUMENT_BEGIN(b, "_stream_meta", &meta);
-	BSON_APPEND_DOCUMENT(&meta, "source", source_meta);
-	bson_append_document_end(b, &meta);
-	if (b->len > ASP_MAX_BSON_SIZE)
-	{
-		exec_dlq(x, "$source", NULL, 0,
-				 "document exceeds the maximum document size once _ts and _stream_meta are added");
-		return true;
-	}
-	/* the _stream_meta value: after type byte and "_stream_meta\0" */
-	x->ctx.stream_meta = bson_get_data(b) + meta_off + 1 + 13;
-	{
-		uint32_t	mlen;
+		else
+		{
+			bson_iter_init_from_data(&it, doc, len);
+			while (bson_iter_next(&it))
+			{
+				uint32_t	klen = bson_iter_key_len(&it);
+				const char *k = bson_iter_key(&it);
 
-		memcpy(&mlen, x->ctx.stream_meta, 4);
-		x->ctx.stream_meta_len = BSON_UINT32_FROM_LE(mlen);
+				if ((klen == tslen && memcmp(k, p->ts_field, tslen) == 0) ||
+					(klen == 12 && memcmp(k, "_stream_meta", 12) == 0))
+					continue;
+				bson_append_iter(b, NULL, 0, &it);
+			}
+		}
+		bson_append_date_time(b, p->ts_field, (int) tslen, event_time_ms);
+		meta_off = b->len - 1;
+		BSON_APPEND_DOCUMENT_BEGIN(b, "_stream_meta", &meta);
+		BSON_APPEND_DOCUMENT(&meta, "source", source_meta);
+		bson_append_document_end(b, &meta);
+		if (b->len > ASP_MAX_BSON_SIZE)
+		{
+			exec_dlq(x, "$source", NULL, 0,
+					 "document exceeds the maximum document size once _ts and _stream_meta are added");
+			return true;
+		}
+		/* the _stream_meta value: after type byte and "_stream_meta\0" */
+		x->ctx.stream_meta = bson_get_data(b) + meta_off + 1 + 13;
+		{
+			uint32_t	mlen;
+
+			memcpy(&mlen, x->ctx.stream_meta, 4);
+			x->ctx.stream_meta_len = BSON_UINT32_FROM_LE(mlen);
+		}
+		out_doc = bson_get_data(b);
+		out_len = b->len;
 	}
 	x->ctx.event_time = event_time_ms;
 
 	if (x->first == NULL)
 	{
 		x->st.output_count++;
-		x->st.output_bytes += b->len;
-		x->out(x->ud, ASP_OUTPUT_DOC, bson_get_data(b), b->len);
+		x->st.output_bytes += out_len;
+		x->out(x->ud, ASP_OUTPUT_DOC, out_doc, out_len);
 		return true;
 	}
 	x->first->in_docs++;
-	if (!x->first->ops->push(x->first, x, bson_get_data(b), b->len))
+	if (!x->first->ops->push(x->first, x, out_doc, out_len))
 	{
 		if (x->fatal.code == ASP_OK)
 			x->fatal = x->doc_err;

@@ -180,6 +180,7 @@ add_operand(add_state *st, asp_eval_ctx *ctx, const bson_value_t *v)
 	return true;
 }
 
+/* eval_add: $add of numbers and at most one date (a date result) */
 static bool
 eval_add(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -248,6 +249,7 @@ eval_add(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- $subtract ---------- */
 
+/* eval_subtract: $subtract of numbers, date - date (a long) or date - number */
 static bool
 eval_subtract(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -310,6 +312,7 @@ eval_subtract(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- $multiply ---------- */
 
+/* eval_multiply: $multiply, in the narrowest type that holds the product */
 static bool
 eval_multiply(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -384,6 +387,7 @@ eval_multiply(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- $divide and $mod ---------- */
 
+/* eval_divide: $divide, always a double (a decimal if an operand is one) */
 static bool
 eval_divide(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -416,6 +420,7 @@ eval_divide(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 						  asp_type_name(v[0].value_type), asp_type_name(v[1].value_type));
 }
 
+/* eval_mod: $mod, the remainder with the sign of the dividend */
 static bool
 eval_mod(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -492,6 +497,7 @@ numeric_arg(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *arg, bson_value_
 	return ARG_NUMBER;
 }
 
+/* eval_abs: $abs (int32 min becomes a long) */
 static bool
 eval_abs(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -540,18 +546,21 @@ ceil_floor(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool ceiling
 	return true;
 }
 
+/* eval_ceil: $ceil */
 static bool
 eval_ceil(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return ceil_floor(e, ctx, out, true);
 }
 
+/* eval_floor: $floor */
 static bool
 eval_floor(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return ceil_floor(e, ctx, out, false);
 }
 
+/* eval_sqrt: $sqrt; negative arguments are an error */
 static bool
 eval_sqrt(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -576,6 +585,7 @@ eval_sqrt(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
+/* eval_exp: $exp, a double unless the argument is a decimal */
 static bool
 eval_exp(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -618,12 +628,14 @@ ln_log10(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool base10)
 	return true;
 }
 
+/* eval_ln: $ln */
 static bool
 eval_ln(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return ln_log10(e, ctx, out, false);
 }
 
+/* eval_log10: $log10 */
 static bool
 eval_log10(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -632,6 +644,7 @@ eval_log10(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- $log ---------- */
 
+/* eval_log: $log [number, base] */
 static bool
 eval_log(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -707,6 +720,7 @@ pow_result(bson_value_t *out, int64_t r, bool is_long)
 		set_int_or_long(out, r);
 }
 
+/* eval_pow: $pow; integers stay integers when the result fits a long */
 static bool
 eval_pow(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -790,6 +804,10 @@ eval_pow(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- $round and $trunc ---------- */
 
+/*
+ * round_trunc: $round and $trunc [number, place]: the result keeps the type of
+ * the number; place is -20..100 (negative places round integers)
+ */
 static bool
 round_trunc(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, asp_dec_rounding mode)
 {
@@ -862,12 +880,14 @@ round_trunc(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, asp_dec_rou
 	}
 }
 
+/* eval_round: $round, half to even */
 static bool
 eval_round(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return round_trunc(e, ctx, out, ASP_DEC_HALF_EVEN);
 }
 
+/* eval_trunc: $trunc, toward zero */
 static bool
 eval_trunc(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {

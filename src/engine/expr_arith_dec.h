@@ -3,8 +3,9 @@
  * expr_arith_dec.h
  *	  Decimal128 operations for the arithmetic operators that the
  *	  compiler's _Decimal128 support (libgcc's BID code: + - * / and
- *	  conversions) does not provide: quantize, remainder, square root,
- *	  exponential, logarithms and power.
+ *	  conversions) does not provide: quantize, remainder, square root
+ *	  (expr_arith_dec.c), exponential, logarithms and power
+ *	  (expr_arith_trans.c).
  *
  * MongoDB computes these with Intel's decimal floating point library.
  * Intel's ln, log10, log2 and exp round the exact result to a binary128
@@ -74,5 +75,44 @@ extern asp_dec128 asp_dec_ln(asp_dec128 x);
 extern asp_dec128 asp_dec_log10(asp_dec128 x);
 extern asp_dec128 asp_dec_log2(asp_dec128 x);
 extern asp_dec128 asp_dec_pow(asp_dec128 x, asp_dec128 y);
+
+/*
+ * Internals shared by expr_arith_dec.c (encoding, exact operations) and
+ * expr_arith_trans.c (exp, logarithms, pow).
+ */
+#define ASP_DEC_BIAS	6176
+#define ASP_DEC_EMIN	(-6176)
+#define ASP_DEC_EMAX	6111
+/* 10^34, the first coefficient that does not fit */
+#define ASP_DEC_TEN34	((((unsigned __int128) 0x1ed09bead87c0ULL) << 64) | 0x378d8e6400000000ULL)
+
+#define ASP_DEC_FINITE	0
+#define ASP_DEC_INF		1
+#define ASP_DEC_NAN		2
+
+/* an unpacked decimal */
+typedef struct asp_dec_parts
+{
+	bool		neg;
+	int			kind;			/* ASP_DEC_FINITE, ASP_DEC_INF or ASP_DEC_NAN */
+	int			exp;			/* unbiased exponent */
+	unsigned __int128 coef;		/* < 10^34 */
+} asp_dec_parts;
+
+/* asp_dec_bits: a decimal from its high and low 64-bit words */
+extern asp_dec128 asp_dec_bits(uint64_t hi, uint64_t lo);
+/* asp_dec_unpack: split a decimal (non-canonical coefficients read as 0) */
+extern void asp_dec_unpack(asp_dec128 d, asp_dec_parts *p);
+/* asp_dec_pack: encode a finite decimal (coef < 10^34, exponent in range) */
+extern asp_dec128 asp_dec_pack(bool neg, int exp, unsigned __int128 coef);
+/* asp_pow10_128: 10^k for 0 <= k <= 38 */
+extern unsigned __int128 asp_pow10_128(int k);
+
+/* constants of Intel's library, by their encodings */
+#define ASP_D_ONE		asp_dec_bits(0x3040000000000000ULL, 1)
+#define ASP_D_ZERO		asp_dec_bits(0x3040000000000000ULL, 0)	/* 0 */
+#define ASP_D_ZERO_MIN	asp_dec_bits(0, 0)	/* 0E-6176 */
+#define ASP_D_INF		asp_dec_bits(0x7800000000000000ULL, 0)
+#define ASP_D_NEG_INF	asp_dec_bits(0xf800000000000000ULL, 0)
 
 #endif							/* ASP_ENGINE_EXPR_ARITH_DEC_H */

@@ -122,6 +122,7 @@ asp_sort_values(asp_eval_ctx *ctx, bson_value_t *vals, uint32_t n,
 	}
 }
 
+/* cmp_plain: BSON order */
 static int
 cmp_plain(const bson_value_t *a, const bson_value_t *b, void *arg)
 {
@@ -131,7 +132,7 @@ cmp_plain(const bson_value_t *a, const bson_value_t *b, void *arg)
 
 /* ---------- element access ---------- */
 
-/* $size */
+/* eval_size: $size */
 static bool
 eval_size(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -195,6 +196,7 @@ array_elem_at(asp_eval_ctx *ctx, const char *op, bool unary, const bson_value_t 
 	return true;
 }
 
+/* eval_array_elem_at: $arrayElemAt */
 static bool
 eval_array_elem_at(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -205,6 +207,7 @@ eval_array_elem_at(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return array_elem_at(ctx, "$arrayElemAt", false, &v[0], &v[1], out);
 }
 
+/* eval_first: $first of an array */
 static bool
 eval_first(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -217,6 +220,7 @@ eval_first(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return array_elem_at(ctx, "$first", true, &v, &idx, out);
 }
 
+/* eval_last: $last of an array */
 static bool
 eval_last(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -229,7 +233,7 @@ eval_last(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return array_elem_at(ctx, "$last", true, &v, &idx, out);
 }
 
-/* $in */
+/* eval_in: $in */
 static bool
 eval_in(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -252,7 +256,7 @@ eval_in(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* $concatArrays */
+/* eval_concat_arrays: $concatArrays */
 static bool
 eval_concat_arrays(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -290,7 +294,7 @@ eval_concat_arrays(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* build_range_of: elements [start, end) of an array */
+/* build_slice: elements [start, end) of an array */
 static void
 build_slice(asp_eval_ctx *ctx, const bson_value_t *arr, uint32_t start, uint32_t end,
 			bson_value_t *out)
@@ -310,7 +314,7 @@ build_slice(asp_eval_ctx *ctx, const bson_value_t *arr, uint32_t start, uint32_t
 	asp_arr_finish(&ab, ctx, out);
 }
 
-/* $slice: [array, n] and [array, position, n] */
+/* eval_slice: $slice: [array, n] and [array, position, n] */
 static bool
 eval_slice(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -377,7 +381,7 @@ eval_slice(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* $isArray */
+/* eval_is_array: $isArray */
 static bool
 eval_is_array(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -389,7 +393,7 @@ eval_is_array(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* $reverseArray */
+/* eval_reverse_array: $reverseArray */
 static bool
 eval_reverse_array(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -422,7 +426,7 @@ eval_reverse_array(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* $range: [start, end, step?] of int32 */
+/* eval_range: $range: [start, end, step?] of int32 */
 static bool
 eval_range(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -492,7 +496,7 @@ index_arg(asp_eval_ctx *ctx, const bson_value_t *v, const char *what, int32_t *o
 	return true;
 }
 
-/* $indexOfArray: [array, value, start?, end?] */
+/* eval_index_of_array: $indexOfArray: [array, value, start?, end?] */
 static bool
 eval_index_of_array(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -581,6 +585,7 @@ set_contains(const bson_value_t *set, uint32_t n, const bson_value_t *v)
 	return false;
 }
 
+/* emit_array: an array of n values */
 static void
 emit_array(asp_eval_ctx *ctx, const bson_value_t *vals, uint32_t n, bson_value_t *out)
 {
@@ -593,7 +598,7 @@ emit_array(asp_eval_ctx *ctx, const bson_value_t *vals, uint32_t n, bson_value_t
 	asp_arr_finish(&ab, ctx, out);
 }
 
-/* $setUnion and $setIntersection */
+/* eval_set_union_or_intersection: $setUnion and $setIntersection */
 static bool
 eval_set_union_or_intersection(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool is_union)
 {
@@ -648,19 +653,21 @@ eval_set_union_or_intersection(const asp_expr *e, asp_eval_ctx *ctx, bson_value_
 	return true;
 }
 
+/* eval_set_union: $setUnion */
 static bool
 eval_set_union(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return eval_set_union_or_intersection(e, ctx, out, true);
 }
 
+/* eval_set_intersection: $setIntersection */
 static bool
 eval_set_intersection(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return eval_set_union_or_intersection(e, ctx, out, false);
 }
 
-/* $setDifference: elements of the first not in the second, first-seen order */
+/* eval_set_difference: $setDifference: elements of the first not in the second, first-seen order */
 static bool
 eval_set_difference(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -717,7 +724,7 @@ eval_set_difference(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* $setEquals: all arrays hold the same set */
+/* eval_set_equals: $setEquals: all arrays hold the same set */
 static bool
 eval_set_equals(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -761,7 +768,7 @@ eval_set_equals(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* $setIsSubset */
+/* eval_set_is_subset: $setIsSubset */
 static bool
 eval_set_is_subset(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -795,7 +802,7 @@ eval_set_is_subset(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
-/* $anyElementTrue / $allElementsTrue */
+/* eval_elements_true: $anyElementTrue / $allElementsTrue */
 static bool
 eval_elements_true(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool any)
 {
@@ -819,12 +826,14 @@ eval_elements_true(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool
 	return true;
 }
 
+/* eval_any_element_true: $anyElementTrue */
 static bool
 eval_any_element_true(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return eval_elements_true(e, ctx, out, true);
 }
 
+/* eval_all_elements_true: $allElementsTrue */
 static bool
 eval_all_elements_true(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {

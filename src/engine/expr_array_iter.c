@@ -322,6 +322,7 @@ typedef struct sort_spec
 	int		   *dirs;
 } sort_spec;
 
+/* free_sort_spec: free a compiled sortBy */
 static void
 free_sort_spec(void *p)
 {
@@ -438,6 +439,7 @@ typedef struct key_pick
 	bson_value_t best;
 } key_pick;
 
+/* key_offer: offer a key candidate */
 static void
 key_offer(key_pick *kp, const bson_value_t *v)
 {
@@ -521,6 +523,7 @@ typedef struct sort_keys
 	const bson_value_t *keys;	/* n * nkeys */
 } sort_keys;
 
+/* cmp_by_keys: compare element indexes by their sort keys */
 static int
 cmp_by_keys(const bson_value_t *a, const bson_value_t *b, void *arg)
 {
@@ -539,6 +542,7 @@ cmp_by_keys(const bson_value_t *a, const bson_value_t *b, void *arg)
 	return 0;
 }
 
+/* cmp_whole: compare whole values in the sort direction */
 static int
 cmp_whole(const bson_value_t *a, const bson_value_t *b, void *arg)
 {

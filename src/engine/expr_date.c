@@ -371,6 +371,7 @@ eval_format_arg(const asp_expr *e, int k, asp_eval_ctx *ctx, const char *op, boo
 	return 1;
 }
 
+/* compile_date_to_string: {$dateToString: {date, format, timezone, onNull}} */
 static asp_expr *
 compile_date_to_string(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -395,6 +396,7 @@ compile_date_to_string(asp_expr_compiler *c, const asp_op_def *def, const bson_v
 	return e;
 }
 
+/* eval_date_to_string: $dateToString */
 static bool
 eval_date_to_string(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -464,6 +466,7 @@ enum
 	FS_DATE_STRING, FS_FORMAT, FS_TIMEZONE, FS_ON_ERROR, FS_ON_NULL, FS_NARGS
 };
 
+/* compile_date_from_string: {$dateFromString: {dateString, format, timezone, onError, onNull}} */
 static asp_expr *
 compile_date_from_string(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -524,6 +527,7 @@ parse_date_value(const char *s, size_t len, const char *fmt, size_t flen,
 	return true;
 }
 
+/* eval_date_from_string: $dateFromString */
 static bool
 eval_date_from_string(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -591,6 +595,7 @@ enum
 	TP_DATE, TP_TIMEZONE, TP_ISO8601, TP_NARGS
 };
 
+/* compile_date_to_parts: {$dateToParts: {date, timezone, iso8601}} */
 static asp_expr *
 compile_date_to_parts(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -614,6 +619,7 @@ compile_date_to_parts(asp_expr_compiler *c, const asp_op_def *def, const bson_va
 	return e;
 }
 
+/* eval_date_to_parts: $dateToParts */
 static bool
 eval_date_to_parts(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -696,6 +702,7 @@ static const char *const fp_names[FP_NARGS] = {
 	"isoWeekYear", "isoWeek", "isoDayOfWeek", "timezone"
 };
 
+/* compile_date_from_parts: {$dateFromParts: {...}} */
 static asp_expr *
 compile_date_from_parts(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -761,6 +768,7 @@ fp_number(const asp_expr *e, int k, asp_eval_ctx *ctx, int64_t def, bool bounded
 	return 1;
 }
 
+/* eval_date_from_parts: $dateFromParts */
 static bool
 eval_date_from_parts(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {

@@ -503,6 +503,7 @@ enum
 	DT_DATE, DT_UNIT, DT_BIN_SIZE, DT_TIMEZONE, DT_START_OF_WEEK, DT_NARGS
 };
 
+/* asp_compile_date_trunc: {$dateTrunc: {date, unit, binSize, timezone, startOfWeek}} */
 asp_expr *
 asp_compile_date_trunc(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -524,6 +525,7 @@ asp_compile_date_trunc(asp_expr_compiler *c, const asp_op_def *def, const bson_v
 						  tz_prefix_trunc);
 }
 
+/* asp_eval_date_trunc: $dateTrunc */
 bool
 asp_eval_date_trunc(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -588,6 +590,7 @@ enum
 	DA_START_DATE, DA_UNIT, DA_AMOUNT, DA_TIMEZONE, DA_NARGS
 };
 
+/* asp_compile_date_add: {$dateAdd|$dateSubtract: {startDate, unit, amount, timezone}} */
 asp_expr *
 asp_compile_date_add(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -608,6 +611,7 @@ asp_compile_date_add(asp_expr_compiler *c, const asp_op_def *def, const bson_val
 	return finish_compile(c, e, def->name, DA_UNIT, -1, -1, DA_TIMEZONE, "");
 }
 
+/* eval_date_arith: $dateAdd and $dateSubtract */
 static bool
 eval_date_arith(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool subtract)
 {
@@ -656,12 +660,14 @@ eval_date_arith(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool su
 	return true;
 }
 
+/* asp_eval_date_add: $dateAdd */
 bool
 asp_eval_date_add(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return eval_date_arith(e, ctx, out, false);
 }
 
+/* asp_eval_date_subtract: $dateSubtract */
 bool
 asp_eval_date_subtract(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -675,6 +681,7 @@ enum
 	DD_START_DATE, DD_END_DATE, DD_UNIT, DD_TIMEZONE, DD_START_OF_WEEK, DD_NARGS
 };
 
+/* asp_compile_date_diff: {$dateDiff: {startDate, endDate, unit, timezone, startOfWeek}} */
 asp_expr *
 asp_compile_date_diff(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -697,6 +704,7 @@ asp_compile_date_diff(asp_expr_compiler *c, const asp_op_def *def, const bson_va
 						  tz_prefix_diff);
 }
 
+/* asp_eval_date_diff: $dateDiff */
 bool
 asp_eval_date_diff(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {

@@ -31,6 +31,10 @@ compare_args(const asp_expr *e, asp_eval_ctx *ctx, int *cmp)
 	return true;
 }
 
+/*
+ * DEFINE_COMPARISON: eval_eq, eval_ne, eval_gt, eval_gte, eval_lt and
+ * eval_lte, each testing the -1/0/1 result of compare_args.
+ */
 #define DEFINE_COMPARISON(fname, test) \
 static bool \
 fname(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out) \
@@ -50,6 +54,7 @@ DEFINE_COMPARISON(eval_gte, cmp >= 0)
 DEFINE_COMPARISON(eval_lt, cmp < 0)
 DEFINE_COMPARISON(eval_lte, cmp <= 0)
 
+/* eval_cmp: $cmp: -1, 0 or 1 */
 static bool
 eval_cmp(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -63,6 +68,7 @@ eval_cmp(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- boolean ---------- */
 
+/* eval_and: $and, stopping at the first false operand */
 static bool
 eval_and(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -84,6 +90,7 @@ eval_and(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
+/* eval_or: $or, stopping at the first true operand */
 static bool
 eval_or(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -105,6 +112,7 @@ eval_or(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
+/* eval_not: $not */
 static bool
 eval_not(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -118,6 +126,7 @@ eval_not(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- $cond ---------- */
 
+/* eval_cond: $cond; only the chosen branch is evaluated */
 static bool
 eval_cond(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -232,6 +241,7 @@ compile_cond(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *op
 
 /* ---------- $ifNull ---------- */
 
+/* eval_if_null: $ifNull: the first operand that is neither null nor missing */
 static bool
 eval_if_null(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -416,7 +426,7 @@ compile_switch(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *
 		if (all_false)
 		{
 			asp_expr_free(e);
-			asp_expr_compile_error(c, "$switch cannot execute: every case evaluates to false and there is no default");
+			asp_expr_compile_error(c, "one cannot execute a switch statement where all the cases evaluate to false without a default");
 			asp_error_hint(c->err, "Add a \"default\" to the $switch.");
 			return NULL;
 		}

@@ -40,6 +40,7 @@ typedef struct kv_doc
 
 #define KV_LINEAR_MAX 16
 
+/* kv_hash: FNV-1a hash of a key */
 static uint32_t
 kv_hash(const char *key, uint32_t len)
 {
@@ -51,6 +52,7 @@ kv_hash(const char *key, uint32_t len)
 	return h;
 }
 
+/* kv_init: an empty list */
 static void
 kv_init(kv_doc *kd, asp_eval_ctx *ctx)
 {
@@ -58,6 +60,7 @@ kv_init(kv_doc *kd, asp_eval_ctx *ctx)
 	kd->ctx = ctx;
 }
 
+/* kv_rehash: rebuild the hash index */
 static void
 kv_rehash(kv_doc *kd)
 {
@@ -420,6 +423,7 @@ typedef struct set_field_data
 	bool		unset;
 } set_field_data;
 
+/* free_set_field: free the compiled field name */
 static void
 free_set_field(void *p)
 {
@@ -497,12 +501,14 @@ compile_set_field(asp_expr_compiler *c, const asp_op_def *def, const bson_value_
 	return e;
 }
 
+/* asp_compile_set_field: {$setField: {field, input, value}} */
 asp_expr *
 asp_compile_set_field(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
 	return compile_set_field(c, def, operand, false);
 }
 
+/* asp_compile_unset_field: {$unsetField: {field, input}} */
 asp_expr *
 asp_compile_unset_field(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {

@@ -13,6 +13,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,10 +120,13 @@ regex_spec(const char *op, const bson_value_t *rv, const bson_value_t *ov,
 	return true;
 }
 
-/* compile_pattern: compile a checked pattern; NULL + msg on error */
+/*
+ * compile_pattern: compile a checked pattern.  On error returns NULL with
+ * MongoDB's message in msg and PCRE2's position of the error in detail.
+ */
 static asp_regex *
 compile_pattern(const char *op, const char *pattern, size_t plen, const char *opts,
-				char *msg, size_t msglen)
+				char *msg, size_t msglen, char *detail, size_t detaillen)
 {
 	asp_error	err;
 	asp_regex  *re;
@@ -137,6 +141,7 @@ compile_pattern(const char *op, const char *pattern, size_t plen, const char *op
 		if (strncmp(text, "invalid regular expression: ", 28) == 0)
 			text += 28;
 		snprintf(msg, msglen, "Invalid Regex in %s: %.400s", op, text);
+		snprintf(detail, detaillen, "%.400s", err.detail);
 	}
 	return re;
 }
@@ -216,11 +221,20 @@ asp_compile_regex_op(asp_expr_compiler *c, const asp_op_def *def, const bson_val
 		}
 		if (pattern != NULL)
 		{
-			d->re = compile_pattern(def->name, pattern, plen, opts, msg, sizeof(msg));
+			char		detail[ASP_ERROR_MSG_LEN];
+
+			d->re = compile_pattern(def->name, pattern, plen, opts, msg, sizeof(msg),
+									detail, sizeof(detail));
 			if (d->re == NULL)
 			{
 				asp_expr_free(e);
-				return asp_expr_compile_error(c, "%s", msg);
+				/* compile errors start in lower case */
+				msg[0] = (char) tolower((unsigned char) msg[0]);
+				asp_expr_compile_error(c, "%s", msg);
+				if (detail[0] != '\0')
+					asp_error_detail(c->err, "%s", detail);
+				asp_error_hint(c->err, "The pattern is a PCRE regular expression; in JSON a backslash is written \"\\\\\".");
+				return NULL;
 			}
 		}
 		d->constant = true;
@@ -244,6 +258,7 @@ regex_state(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *input,
 	size_t		plen;
 	char		opts[8];
 	char		msg[ASP_ERROR_MSG_LEN];
+	char		detail[ASP_ERROR_MSG_LEN];
 
 	*re = NULL;
 	*owned = NULL;
@@ -268,9 +283,15 @@ regex_state(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *input,
 		return asp_eval_error(ctx, "%s", msg);
 	if (pattern == NULL || asp_value_is_nullish(input))
 		return true;
-	*owned = compile_pattern(e->name, pattern, plen, opts, msg, sizeof(msg));
+	*owned = compile_pattern(e->name, pattern, plen, opts, msg, sizeof(msg),
+							 detail, sizeof(detail));
 	if (*owned == NULL)
-		return asp_eval_error(ctx, "%s", msg);
+	{
+		asp_eval_error(ctx, "%s", msg);
+		if (ctx->err != NULL && detail[0] != '\0')
+			asp_error_detail(ctx->err, "%s", detail);
+		return false;
+	}
 	*re = *owned;
 	return true;
 }

@@ -59,6 +59,12 @@ value_text(const bson_value_t *v, char *buf, size_t size)
 		case BSON_TYPE_INT64:
 			snprintf(buf, size, "%lld", (long long) v->value.v_int64);
 			break;
+		case BSON_TYPE_DECIMAL128:
+			if (size >= BSON_DECIMAL128_STRING)
+				bson_decimal128_to_string(&v->value.v_decimal128, buf);
+			else
+				snprintf(buf, size, "decimal");
+			break;
 		case BSON_TYPE_EOD:
 			snprintf(buf, size, "MISSING");
 			break;
@@ -186,6 +192,7 @@ coerce_string(asp_eval_ctx *ctx, const bson_value_t *v, const char **s, size_t *
 
 /* ---------- $concat ---------- */
 
+/* eval_concat: $concat of strings; null if any operand is null or missing */
 static bool
 eval_concat(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -378,12 +385,14 @@ change_case(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool upper)
 	return true;
 }
 
+/* eval_to_upper: $toUpper */
 static bool
 eval_to_upper(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return change_case(e, ctx, out, true);
 }
 
+/* eval_to_lower: $toLower */
 static bool
 eval_to_lower(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -397,6 +406,7 @@ ascii_upper(unsigned char c)
 	return (c >= 'a' && c <= 'z') ? (unsigned char) (c - 'a' + 'A') : c;
 }
 
+/* eval_strcasecmp: $strcasecmp, ASCII case-insensitive: -1, 0 or 1 */
 static bool
 eval_strcasecmp(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -450,6 +460,7 @@ find_bytes(const char *hay, size_t hlen, const char *needle, size_t nlen, size_t
 	return -1;
 }
 
+/* eval_split: $split [string, separator] into an array of strings */
 static bool
 eval_split(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -501,6 +512,7 @@ eval_split(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* ---------- $strLenBytes, $strLenCP ---------- */
 
+/* eval_str_len_bytes: $strLenBytes */
 static bool
 eval_str_len_bytes(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -515,6 +527,7 @@ eval_str_len_bytes(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
+/* eval_str_len_cp: $strLenCP, in code points */
 static bool
 eval_str_len_cp(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -578,6 +591,7 @@ index_strings(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *v, bson_value_
 	return true;
 }
 
+/* eval_index_of_bytes: $indexOfBytes [string, token, start, end] */
 static bool
 eval_index_of_bytes(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -614,6 +628,7 @@ eval_index_of_bytes(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
+/* eval_index_of_cp: $indexOfCP [string, token, start, end], in code points */
 static bool
 eval_index_of_cp(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -728,6 +743,7 @@ trim_match(const char *s, size_t len, size_t at, const trim_cp *set, int n)
 	return NULL;
 }
 
+/* eval_trim: $trim, $ltrim and $rtrim {input, chars}; chars are code points */
 static bool
 eval_trim(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -912,6 +928,7 @@ compile_trim(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *op
 
 /* ---------- $replaceOne, $replaceAll ---------- */
 
+/* replace: $replaceOne (all = false) and $replaceAll */
 static bool
 replace(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool all)
 {
@@ -1027,12 +1044,14 @@ replace(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bool all)
 	return true;
 }
 
+/* eval_replace_one: $replaceOne */
 static bool
 eval_replace_one(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	return replace(e, ctx, out, false);
 }
 
+/* eval_replace_all: $replaceAll */
 static bool
 eval_replace_all(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {

@@ -128,12 +128,14 @@ asp_coerce_to_date(const bson_value_t *v, int64_t *ms)
 	}
 }
 
+/* set_string: a copy of s in the arena as the result */
 static void
 set_string(asp_eval_ctx *ctx, bson_value_t *out, const char *s, size_t len)
 {
 	asp_value_set_utf8(out, asp_arena_strndup(ctx->arena, s, len), (uint32_t) len);
 }
 
+/* dec_string: a decimal as a string (BSON_DECIMAL128_STRING bytes) */
 static void
 dec_string(asp_dec128 d, char *buf)
 {
@@ -194,39 +196,31 @@ parse_int64_base10(const char *s, size_t len, int64_t min, int64_t max, int64_t 
 
 /* parse_double: NumberParser for doubles (strtod, whole string) */
 static const char *
-parse_double(const char *s, size_t len, double *out)
+parse_double(asp_eval_ctx *ctx, const char *s, size_t len, double *out)
 {
-	char		buf[512];
+	char		buf[128];
 	char	   *copy = buf;
 	char	   *end;
 	double		d;
-	const char *err = NULL;
 
 	if (len == 0)
 		return "Empty string";
 	if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
 		return "Leading whitespace";
 	if (len >= sizeof(buf))
-	{
-		copy = malloc(len + 1);
-		if (copy == NULL)
-			return "Out of memory";
-	}
+		copy = asp_arena_alloc(ctx->arena, len + 1);
 	memcpy(copy, s, len);
 	copy[len] = '\0';
 	errno = 0;
 	d = strtod(copy, &end);
 	if (end == copy)
-		err = "Did not consume any digits";
-	else if (errno == ERANGE)
-		err = "Out of range";
-	else if ((size_t) (end - copy) != len)
-		err = "Did not consume whole string.";
-	if (copy != buf)
-		free(copy);
-	if (err == NULL)
-		*out = d;
-	return err;
+		return "Did not consume any digits";
+	if (errno == ERANGE)
+		return "Out of range";
+	if ((size_t) (end - copy) != len)
+		return "Did not consume whole string.";
+	*out = d;
+	return NULL;
 }
 
 /* parse_decimal: Decimal128 from a string */
@@ -246,6 +240,7 @@ parse_decimal(const char *s, size_t len, asp_dec128 *out)
 	return NULL;
 }
 
+/* is_hex_prefixed: starts with 0x or 0X */
 static bool
 is_hex_prefixed(const char *s, size_t len)
 {
@@ -260,6 +255,7 @@ static asp_conv_result
 conv_fail(char *msg, size_t msglen, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
 
+/* conv_fail: write a conversion failure message; returns ASP_CONV_FAILED */
 static asp_conv_result
 conv_fail(char *msg, size_t msglen, const char *fmt,...)
 {
@@ -271,6 +267,7 @@ conv_fail(char *msg, size_t msglen, const char *fmt,...)
 	return ASP_CONV_FAILED;
 }
 
+/* unsupported: the failure of a conversion MongoDB does not support */
 static asp_conv_result
 unsupported(const bson_value_t *in, bson_type_t to, char *msg, size_t msglen)
 {
@@ -332,8 +329,9 @@ string_to_date(const char *s, size_t len, int64_t *ms, char *msg, size_t msglen)
 	return ASP_CONV_OK;
 }
 
+/* to_double: conversions to double */
 static asp_conv_result
-to_double(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
+to_double(asp_eval_ctx *ctx, const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 {
 	switch (in->value_type)
 	{
@@ -374,7 +372,7 @@ to_double(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 
 				if (is_hex_prefixed(s, len))
 					return conv_fail(msg, msglen, "Illegal hexadecimal input" NO_ON_ERROR ": %.*s", SHOWN(s, len));
-				err = parse_double(s, len, &d);
+				err = parse_double(ctx, s, len, &d);
 				if (err)
 					return conv_fail(msg, msglen, "Failed to parse number '%.*s'" NO_ON_ERROR ": %s",
 									 SHOWN(s, len), err);
@@ -386,6 +384,7 @@ to_double(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 	}
 }
 
+/* to_integer: conversions to int and long */
 static asp_conv_result
 to_integer(const bson_value_t *in, bson_type_t to, bson_value_t *out, char *msg, size_t msglen)
 {
@@ -445,6 +444,7 @@ to_integer(const bson_value_t *in, bson_type_t to, bson_value_t *out, char *msg,
 	return ASP_CONV_OK;
 }
 
+/* to_decimal: conversions to decimal */
 static asp_conv_result
 to_decimal(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 {
@@ -485,6 +485,7 @@ to_decimal(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 	}
 }
 
+/* to_string: conversions to string */
 static asp_conv_result
 to_string(asp_eval_ctx *ctx, const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 {
@@ -536,6 +537,7 @@ to_string(asp_eval_ctx *ctx, const bson_value_t *in, bson_value_t *out, char *ms
 	return ASP_CONV_OK;
 }
 
+/* to_date: conversions to date */
 static asp_conv_result
 to_date(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 {
@@ -569,6 +571,7 @@ to_date(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 	return r;
 }
 
+/* to_oid: conversions to objectId */
 static asp_conv_result
 to_oid(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 {
@@ -600,6 +603,7 @@ to_oid(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 	return unsupported(in, BSON_TYPE_OID, msg, msglen);
 }
 
+/* to_bool: conversions to bool */
 static asp_conv_result
 to_bool(const bson_value_t *in, bson_value_t *out, char *msg, size_t msglen)
 {
@@ -650,7 +654,7 @@ asp_convert_value(asp_eval_ctx *ctx, const bson_value_t *in, bson_type_t to,
 	switch (to)
 	{
 		case BSON_TYPE_DOUBLE:
-			return to_double(in, out, msg, msglen);
+			return to_double(ctx, in, out, msg, msglen);
 		case BSON_TYPE_UTF8:
 			return to_string(ctx, in, out, msg, msglen);
 		case BSON_TYPE_OID:
@@ -671,6 +675,7 @@ asp_convert_value(asp_eval_ctx *ctx, const bson_value_t *in, bson_type_t to,
 
 /* ---------- $type, $isNumber ---------- */
 
+/* eval_type: $type */
 static bool
 eval_type(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -684,6 +689,7 @@ eval_type(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
+/* eval_is_number: $isNumber */
 static bool
 eval_is_number(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -771,6 +777,7 @@ convert_common(asp_eval_ctx *ctx, const bson_value_t *in, int to, const asp_expr
 	return asp_eval_error(ctx, "%s", msg);
 }
 
+/* eval_convert: $convert */
 static bool
 eval_convert(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
@@ -795,6 +802,7 @@ eval_convert(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 						  asp_named_get(e, CV_ON_ERROR), out);
 }
 
+/* compile_convert: {$convert: {input, to, onError, onNull}} */
 static asp_expr *
 compile_convert(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
@@ -840,7 +848,7 @@ compile_convert(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t 
 	return e;
 }
 
-/* shorthands: {$toInt: <expr>} */
+/* eval_to_type: the $to* shorthands, {$toInt: <expr>} */
 static bool
 eval_to_type(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out, bson_type_t to)
 {

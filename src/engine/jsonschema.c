@@ -163,6 +163,7 @@ jc_push(jcompile *jc, const char *seg, size_t seglen)
 	return save;
 }
 
+/* jc_pop: back to the location saved by jc_push */
 static void
 jc_pop(jcompile *jc, size_t save)
 {
@@ -170,7 +171,7 @@ jc_pop(jcompile *jc, size_t save)
 	jc->path[save] = '\0';
 }
 
-/* jc_error: a compile error at the current location; returns NULL-ish false */
+/* jc_error: a compile error at the current location; returns false */
 static bool jc_error(jcompile *jc, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
 static bool
@@ -190,6 +191,7 @@ jc_error(jcompile *jc, const char *fmt,...)
 static void jnode_free(jnode *n);
 static jnode *compile_node(jcompile *jc, const bson_value_t *schema);
 
+/* xcalloc: calloc that aborts on out-of-memory */
 static void *
 xcalloc(size_t n, size_t size)
 {
@@ -926,6 +928,7 @@ utf8_length(const char *s, uint32_t len)
 	return n;
 }
 
+/* is_nan_number: a double or decimal NaN */
 static bool
 is_nan_number(const bson_value_t *v)
 {
@@ -961,6 +964,7 @@ jv_push(jval *vs, const char *seg, size_t seglen)
 	return save;
 }
 
+/* jv_pop: back to the location saved by jv_push */
 static void
 jv_pop(jval *vs, size_t save)
 {

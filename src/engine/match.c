@@ -44,6 +44,7 @@ static void mnode_free(mnode *n);
 
 /* ---------- helpers ---------- */
 
+/* xcalloc: calloc that aborts on out-of-memory, like the engine's arena */
 static void *
 xcalloc(size_t n, size_t size)
 {
@@ -54,6 +55,7 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* xstrndup: a NUL-terminated malloc'd copy of len bytes */
 static char *
 xstrndup(const char *s, size_t len)
 {
@@ -94,6 +96,7 @@ field_suffix(const char *field, char *buf, size_t size)
 	return buf;
 }
 
+/* mnode_new: an empty node of a kind, with its field path for messages */
 static mnode *
 mnode_new(mkind kind, mop op, const char *field)
 {
@@ -151,6 +154,7 @@ wrap_not(mnode *child, const char *field, const char *opname, const bson_value_t
 	return n;
 }
 
+/* count_elems: number of elements of a document or array value */
 static int
 count_elems(const bson_value_t *v)
 {
@@ -266,6 +270,7 @@ mregex_init(mcomp *mc, mregex *r, const char *pattern, size_t plen,
 	return true;
 }
 
+/* mregex_free: free what mregex_init allocated (a zeroed mregex is fine) */
 static void
 mregex_free(mregex *r)
 {
@@ -303,6 +308,7 @@ parse_compare(mcomp *mc, mop op, const char *opname, const char *field, size_t f
 	return n;
 }
 
+/* cmp_values_qsort: qsort comparator in BSON order */
 static int
 cmp_values_qsort(const void *a, const void *b)
 {
@@ -816,13 +822,7 @@ parse_all(mcomp *mc, const char *field, size_t flen, const bson_value_t *v, bool
 		{
 			bson_iter_t sub;
 
-			if (count_elems(ev) != 1)
-			{
-				merr(mc, ASP_ERR_INVALID, field, "$elemMatch inside $all must be the only field of its object%s",
-					 field_suffix(field, fb, sizeof(fb)));
-				mnode_free(and);
-				return NULL;
-			}
+			/* as in MongoDB, only the first field ($elemMatch) counts */
 			bson_iter_init_from_data(&sub, ev->value.v_doc.data, ev->value.v_doc.data_len);
 			bson_iter_next(&sub);
 			child = parse_elem_match(mc, field, flen, bson_iter_value(&sub), pathless);
@@ -1107,7 +1107,14 @@ parse_top_op(mcomp *mc, const char *op, const bson_value_t *v, bool top, bool *s
 			merr(mc, ASP_ERR_INTERNAL, "$expr", "$expr needs an expression compiler");
 			return NULL;
 		}
-		e = asp_expr_compile_value(mc->c, v);
+		{
+			/* errors of the expression are located at "$expr" in the query */
+			const char *saved_where = mc->c->where;
+
+			mc->c->where = "$expr";
+			e = asp_expr_compile_value(mc->c, v);
+			mc->c->where = saved_where;
+		}
 		if (e == NULL)
 		{
 			asp_error_where(mc->err, -1, NULL, "$expr");

@@ -43,6 +43,7 @@ asp_mtype_bit(bson_type_t t)
 
 /* ---------- single-value predicates ---------- */
 
+/* is_nan_value: a double or decimal NaN */
 static bool
 is_nan_value(const bson_value_t *v)
 {
@@ -568,8 +569,8 @@ asp_mnode_eval(const mnode *n, const uint8_t *doc, uint32_t len, meval *me)
 }
 
 /*
- * set_root / restore_root: $expr sees the matched document as $$ROOT and
- * $$CURRENT; the caller's values are put back afterwards.
+ * set_root: $expr sees the matched document as $$ROOT and $$CURRENT; the
+ * caller's values are saved and put back by restore_root.
  */
 static void
 set_root(const asp_match *m, asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len,
@@ -582,6 +583,7 @@ set_root(const asp_match *m, asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len
 	asp_eval_ctx_set_root(ctx, doc, len);
 }
 
+/* restore_root: put back the $$ROOT and $$CURRENT saved by set_root */
 static void
 restore_root(const asp_match *m, asp_eval_ctx *ctx, const bson_value_t *saved)
 {
@@ -617,6 +619,7 @@ typedef struct sbuf
 	size_t		len;
 } sbuf;
 
+/* sb_printf: append to the explanation buffer, truncating safely */
 static void sb_printf(sbuf *sb, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
 static void

@@ -881,6 +881,7 @@ asp_compile_inner_stage(const char *name, const bson_value_t *operand,
 		asp_error_where(cc->err, cc->index, name, NULL);
 		return NULL;
 	}
+	s->name = d->name;			/* "$set" stays "$set" though it shares $addFields' compiler */
 	s->blocking = d->window_only;
 	return s;
 }

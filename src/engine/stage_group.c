@@ -145,7 +145,8 @@ group_grow(group_state *g)
 
 /* group_lookup: the entry for key, created (with initialised states) if new */
 static group_entry *
-group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key)
+group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key,
+			 bool *is_new)
 {
 	uint64_t	h = asp_value_hash(key, 0x2545F4914F6CDD1DULL);
 	uint32_t	j;
@@ -158,7 +159,10 @@ group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key)
 	while ((e = g->slots[j]) != NULL)
 	{
 		if (e->hash == h && asp_value_compare(&e->key, key) == 0)
+		{
+			*is_new = false;
 			return e;
+		}
 		j = (j + 1) & (g->cap - 1);
 	}
 	e = group_alloc_entry(g, spec);
@@ -175,6 +179,7 @@ group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key)
 		spec->acc[i].def->init(&spec->acc[i], (char *) e + spec->state_off[i]);
 	g->slots[j] = e;
 	g->count++;
+	*is_new = true;
 	return e;
 }
 
@@ -185,6 +190,7 @@ group_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t l
 	asp_eval_ctx *ctx = asp_exec_ctx(x);
 	bson_value_t key;
 	group_entry *e;
+	bool		is_new;
 	int			i;
 
 	asp_eval_ctx_set_root(ctx, doc, len);
@@ -195,7 +201,17 @@ group_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t l
 	}
 	if (key.value_type == BSON_TYPE_EOD || key.value_type == BSON_TYPE_UNDEFINED)
 		asp_value_set_null(&key);
-	e = group_lookup(state, spec, &key);
+	e = group_lookup(state, spec, &key, &is_new);
+	if (is_new)
+	{
+		/* accumulators whose n depends on the group key ($topN ...) */
+		for (i = 0; i < spec->nacc; i++)
+			if (!asp_accum_start_group(&spec->acc[i], (char *) e + spec->state_off[i], &e->key, ctx))
+			{
+				asp_exec_dlq(x, s, doc, len, ctx->err->message);
+				return true;
+			}
+	}
 	for (i = 0; i < spec->nacc; i++)
 	{
 		if (!spec->acc[i].def->add(&spec->acc[i], (char *) e + spec->state_off[i], ctx))

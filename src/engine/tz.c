@@ -73,7 +73,7 @@ static int	tz_cache_count = 0;
 
 /* ---------- POSIX TZ strings ---------- */
 
-/* parse [+-]hh[:mm[:ss]]; returns pointer after it or NULL */
+/* posix_parse_hms: parse [+-]hh[:mm[:ss]]; returns pointer after it or NULL */
 static const char *
 posix_parse_hms(const char *p, const char *end, int32_t *out)
 {
@@ -116,7 +116,7 @@ posix_parse_hms(const char *p, const char *end, int32_t *out)
 	return p;
 }
 
-/* parse a zone name: <...> or 3+ letters */
+/* posix_parse_name: parse a zone name: <...> or 3+ letters */
 static const char *
 posix_parse_name(const char *p, const char *end)
 {
@@ -133,6 +133,7 @@ posix_parse_name(const char *p, const char *end)
 	return (p - start >= 3) ? p : NULL;
 }
 
+/* posix_parse_int: a decimal number at *pp */
 static int
 posix_parse_int(const char **pp, const char *end)
 {
@@ -145,6 +146,7 @@ posix_parse_int(const char **pp, const char *end)
 	return v;
 }
 
+/* posix_parse_rule_date: Jn, n or Mm.w.d with an optional /time */
 static const char *
 posix_parse_rule_date(const char *p, const char *end, tz_rule_date *d)
 {
@@ -238,7 +240,7 @@ posix_parse(const char *p, const char *end, tz_rule *r)
 	return p == end;
 }
 
-/* the local day number (since epoch) of a rule date in a year */
+/* rule_day: the local day number (since epoch) of a rule date in a year */
 static int64_t
 rule_day(const tz_rule_date *d, int64_t year)
 {
@@ -308,12 +310,14 @@ rule_offset(const tz_rule *r, int64_t t, int64_t *trans, bool *is_dst)
 
 /* ---------- TZif files ---------- */
 
+/* be32: big-endian uint32 */
 static uint32_t
 be32(const unsigned char *p)
 {
 	return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
 }
 
+/* be64: big-endian int64 */
 static int64_t
 be64(const unsigned char *p)
 {
@@ -433,7 +437,7 @@ valid_zone_name(const char *name, size_t len)
 	return seg > 0 && strstr(name, "..") == NULL;
 }
 
-/* names timelib knows as UTC aliases, usable even without a tz database */
+/* is_utc_alias: names timelib knows as UTC aliases, usable even without a tz database */
 static bool
 is_utc_alias(const char *name)
 {

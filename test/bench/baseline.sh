@@ -63,35 +63,38 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# a free TCP port on 127.0.0.1
-port=""
-for p in $(seq "$PORT_FIRST" $((PORT_FIRST + 50))); do
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-		port=$p
-		break
-	fi
-done
-if [ -z "$port" ]; then
-	say "no free port in $PORT_FIRST..$((PORT_FIRST + 50))"
-	exit 3
-fi
-
 if ! as_user "$PGBIN/initdb" -D "$work/data" -U postgres -A trust -E UTF8 \
 	--locale=C --no-sync >"$work/initdb.log" 2>&1; then
 	say "initdb failed:"
 	tail -5 "$work/initdb.log" >&2
 	exit 3
 fi
-if ! as_user "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 \
-	-o "-p $port -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=1GB \
-		-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-		-c autovacuum=off -c max_wal_size=4GB -c jit=off \
-		-c max_parallel_workers_per_gather=0" start >/dev/null 2>&1; then
-	say "the server did not start:"
+
+# start on the first free TCP port on 127.0.0.1 (another server may take
+# a port between the probe and the start: then try the next one)
+port=""
+for p in $(seq "$PORT_FIRST" $((PORT_FIRST + 50))); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		continue
+	fi
+	if as_user "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 \
+		-o "-p $p -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=1GB \
+			-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+			-c autovacuum=off -c max_wal_size=4GB -c jit=off \
+			-c max_parallel_workers_per_gather=0" start >/dev/null 2>&1; then
+		port=$p
+		started=yes
+		break
+	fi
+	if ! grep -q "could not bind\|could not create listen socket" "$work/server.log" 2>/dev/null; then
+		break
+	fi
+done
+if [ -z "$port" ]; then
+	say "the server did not start (ports $PORT_FIRST..$((PORT_FIRST + 50))):"
 	tail -5 "$work/server.log" >&2 || true
 	exit 3
 fi
-started=yes
 
 psql_run() {
 	as_user "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$work" -p "$port" -U postgres \

@@ -306,6 +306,40 @@ test_pow(void)
 	expect_error("{\"$pow\": [5, \"x\"]}", NULL, "$pow's exponent must be numeric, not string");
 }
 
+/* decimal edge cases: ranges, NaN and infinities, exact results */
+static void
+test_decimal_edges(void)
+{
+	expect_value("{\"$exp\": " DEC("20000") "}", NULL, DEC("Infinity"));
+	expect_value("{\"$exp\": " DEC("-20000") "}", NULL, DEC("0E-6176"));
+	expect_value("{\"$exp\": " DEC("-Infinity") "}", NULL, DEC("0"));
+	expect_value("{\"$exp\": " DEC("11500") "}", NULL, DEC("2.435240665867620204020933336330887E+4994"));
+	expect_value("{\"$ln\": " DEC("1E+5000") "}", NULL, DEC("11512.92546497022842008995727342182"));
+	expect_value("{\"$log10\": " DEC("1E-5000") "}", NULL, DEC("-5000"));
+	expect_value("{\"$ln\": " DEC("Infinity") "}", NULL, DEC("Infinity"));
+	expect_value("{\"$ln\": " DEC("NaN") "}", NULL, DBL("NaN"));
+	expect_value("{\"$sqrt\": " DEC("9.999999999999999999999999999999999E+6144") "}", NULL,
+				 DEC("3.162277660168379331998893544432718E+3072"));
+	expect_value("{\"$sqrt\": " DEC("-0") "}", NULL, DEC("-0"));
+	expect_value("{\"$sqrt\": " DEC("NaN") "}", NULL, DEC("NaN"));
+	expect_value("{\"$pow\": [" DEC("2") ", 100000]}", NULL, DEC("Infinity"));
+	expect_value("{\"$pow\": [" DEC("0.5") ", 100000]}", NULL, DEC("0E-6176"));
+	expect_value("{\"$pow\": [" DEC("-8") ", 3]}", NULL, DEC("-512.0000000000000000000000000000000"));
+	expect_value("{\"$pow\": [" DEC("-8") ", 0.5]}", NULL, DEC("NaN"));
+	expect_value("{\"$pow\": [" DEC("2") ", 0.5]}", NULL, DEC("1.414213562373095048801688724209698"));
+	expect_value("{\"$pow\": [" DEC("7") ", 0]}", NULL, DEC("1"));
+	expect_value("{\"$pow\": [" DEC("1") ", " DEC("Infinity") "]}", NULL, DEC("1"));
+	expect_value("{\"$mod\": [" DEC("1E+40") ", 7]}", NULL, DEC("4"));
+	expect_value("{\"$mod\": [5, " DEC("1E+40") "]}", NULL, DEC("5"));
+	expect_value("{\"$mod\": [" DEC("Infinity") ", 7]}", NULL, DEC("NaN"));
+	/* quantize needs more than 34 digits: NaN, as in MongoDB */
+	expect_value("{\"$ceil\": " DEC("1E+40") "}", NULL, DEC("NaN"));
+	expect_value("{\"$round\": [" DEC("1E+40") ", 0]}", NULL, DEC("NaN"));
+	expect_value("{\"$trunc\": " DEC("-0.5") "}", NULL, DEC("-0"));
+	expect_value("{\"$round\": " DEC("0.5") "}", NULL, DEC("0"));
+	expect_value("{\"$round\": " DEC("1.5") "}", NULL, DEC("2"));
+}
+
 static void
 test_folding_and_paths(void)
 {
@@ -328,6 +362,7 @@ main(void)
 	test_round_trunc();
 	test_sqrt_exp_log();
 	test_pow();
+	test_decimal_edges();
 	test_folding_and_paths();
 	return tap_done();
 }

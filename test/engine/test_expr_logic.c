@@ -159,7 +159,7 @@ test_switch(void)
 	expect_error("{\"$switch\": {\"branches\": [{\"case\": true, \"then\": 1}], \"foo\": 1}}", NULL,
 				 "unrecognized parameter to $switch: foo");
 	expect_error("{\"$switch\": {\"branches\": [{\"case\": false, \"then\": 1}]}}", NULL,
-				 "every case evaluates to false and there is no default");
+				 "one cannot execute a switch statement where all the cases evaluate to false without a default");
 }
 
 int

@@ -157,6 +157,8 @@ test_index_of(void)
 				 "requires an integral starting index, found a value of type: double, with value: 1.5");
 	expect_error("{\"$indexOfBytes\": [\"a\", \"a\", 0, \"x\"]}", NULL,
 				 "requires an integral ending index, found a value of type: string, with value: \"x\"");
+	expect_error("{\"$indexOfBytes\": [\"a\", \"a\", " DEC("1.5") "]}", NULL,
+				 "found a value of type: decimal, with value: 1.5");
 	expect_error("{\"$indexOfBytes\": [\"a\", \"a\", -1]}", NULL,
 				 "$indexOfBytes requires a nonnegative starting index, found: -1");
 	expect_error("{\"$indexOfBytes\": [\"a\"]}", NULL,
@@ -261,7 +263,7 @@ test_regex(void)
 				 "$regexMatch needs 'input' to be of type string");
 	/* errors in constant patterns are found at compile time */
 	expect_error("{\"$regexMatch\": {\"input\": \"$s\", \"regex\": \"(\"}}", NULL,
-				 "compile: Invalid Regex in $regexMatch: missing closing parenthesis");
+				 "compile: invalid Regex in $regexMatch: missing closing parenthesis");
 	expect_error("{\"$regexMatch\": {\"input\": \"$s\", \"regex\": \"a\", \"options\": \"z\"}}", NULL,
 				 "compile: $regexMatch invalid flag in regex options: z");
 	expect_error("{\"$regexMatch\": {\"input\": \"$s\", \"regex\": " RE("a", "i") ", \"options\": \"m\"}}",
@@ -309,7 +311,7 @@ test_regex(void)
 				 " {\"match\": \"a\", \"idx\": 1, \"captures\": []},"
 				 " {\"match\": \"a\", \"idx\": 2, \"captures\": []}]");
 	expect_error("{\"$regexFindAll\": {\"input\": \"a\", \"regex\": \"[\"}}", NULL,
-				 "Invalid Regex in $regexFindAll");
+				 "invalid Regex in $regexFindAll: missing terminating ] for character class");
 }
 
 int

@@ -206,6 +206,18 @@ test_to_double(void)
 	expect_error("{\"$toDouble\": \"0x10\"}", NULL, "Illegal hexadecimal input");
 	expect_error("{\"$toDouble\": " OID "}", NULL, "Unsupported conversion from objectId to double");
 	expect_error("{\"$toDouble\": [[1]]}", NULL, "Unsupported conversion from array to double");
+	/* a long string goes through the arena */
+	{
+		char		expr[512];
+		char		digits[300];
+
+		memset(digits, '0', 200);
+		digits[200] = '\0';
+		snprintf(expr, sizeof(expr), "{\"$toDouble\": \"0.%s1\"}", digits);
+		expect_value(expr, NULL, "1e-201");
+		snprintf(expr, sizeof(expr), "{\"$toDouble\": \"1%sx\"}", digits);
+		expect_error(expr, NULL, "Did not consume whole string.");
+	}
 }
 
 /* test_to_decimal: every source type to decimal */

@@ -41,13 +41,13 @@ FROM asp.process($$[
      {"price": {"$exists": true, "$type": "double", "$gte": 0}}]},
    "validationAction": "dlq"}}]$$);
 -- the DLQ document format
-SELECT doc::jsonb - '_stream_meta' AS dlq FROM asp.process($$[
+SELECT doc::jsonb - '_stream_meta' #- '{doc,_ts}' AS dlq FROM asp.process($$[
   {"$source": {"documents": [{"productId": "p2", "quantity": 0}]}},
   {"$validate": {"validator": {"quantity": {"$gte": 1}}, "validationAction": "dlq"}}]$$)
 WHERE kind = 'dlq';
 
 -- Listing 15.6: a 30-second hopping window every 10 seconds, average temperature per _id
-SELECT doc->'_id' AS id, doc->'avgTemperature' AS avg_temp,
+SELECT doc->>'_id' AS id, doc->'avgTemperature' AS avg_temp,
        doc->'_stream_meta'->'window'->'start'->>'$date' AS start
 FROM asp.process($$[
   {"$source": {"documents": [

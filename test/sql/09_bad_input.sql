@@ -9,7 +9,7 @@ SELECT * FROM asp.process('[{"$source": {"documents": [{"d": {"$date": "yesterda
 SELECT * FROM asp.process('[{"$source": {"documents": [{"n": {"$numberLong": "12x"}}]}}]');
 SELECT * FROM asp.process('[{"$source": {"documents": [{"o": {"$oid": "123"}}]}}]');
 -- a string with a NUL inside is fine as a value
-SELECT doc->'s' FROM asp.process('[{"$source": {"documents": [{"s": "a\u0000b"}]}}, {"$project": {"_id": 0, "s": 1}}]');
+SELECT doc::text FROM asp.process('[{"$source": {"documents": [{"s": "a\u0000b"}]}}, {"$project": {"_id": 0, "s": 1}}]');
 -- deep nesting: 1,000 levels
 SELECT * FROM asp.process(('[{"$source": {"documents": [' || repeat('{"a": ', 1000) || '1' || repeat('}', 1000) || ']}}]')::json);
 -- 100 levels of nesting in a document are fine
