@@ -311,28 +311,23 @@ static bool
 raw_keys_check(const uint8_t *doc, uint32_t len, const char *ts, size_t tslen,
 			   bool *conflict)
 {
-	bson_iter_t it;
+	asp_raw_iter it;
+	asp_raw_elem e;
 	uint32_t	dlen;
 
 	memcpy(&dlen, doc, 4);
 	if (BSON_UINT32_FROM_LE(dlen) != len || doc[len - 1] != 0)
 		return false;
 	*conflict = false;
-	if (!bson_iter_init_from_data(&it, doc, len))
-		return false;
-	while (bson_iter_next(&it))
+	asp_raw_iter_init(&it, doc, len);
+	while (asp_raw_iter_next(&it, &e))
 	{
-		uint32_t	klen = bson_iter_key_len(&it);
-		const char *k = bson_iter_key(&it);
-
-		if ((klen == tslen && memcmp(k, ts, tslen) == 0) ||
-			(klen == 12 && memcmp(k, "_stream_meta", 12) == 0))
-		{
+		if ((e.keylen == tslen && memcmp(e.key, ts, tslen) == 0) ||
+			(e.keylen == 12 && memcmp(e.key, "_stream_meta", 12) == 0))
 			*conflict = true;
-			return true;
-		}
 	}
-	return true;
+	/* a walk that stopped early means a malformed document */
+	return it.p == it.end;
 }
 
 /*

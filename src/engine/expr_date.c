@@ -16,6 +16,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,7 @@ check_const_format(asp_expr_compiler *c, const asp_expr *e, int k, const char *o
 	}
 	if (!asp_validate_date_format(f->value.v_utf8.str, f->value.v_utf8.len, for_parse, msg, sizeof(msg)))
 	{
+		msg[0] = (char) tolower((unsigned char) msg[0]);
 		asp_expr_compile_error(c, "%s: %s", op, msg);
 		return false;
 	}

@@ -14,6 +14,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -841,6 +842,8 @@ compile_convert(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t 
 		if (d->to_type < 0)
 		{
 			asp_expr_free(e);
+			/* compile errors start in lower case */
+			msg[0] = (char) tolower((unsigned char) msg[0]);
 			return asp_expr_compile_error(c, "%s", msg);
 		}
 		d->to_const = true;

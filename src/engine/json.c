@@ -50,6 +50,9 @@
  *	 - $timestamp t and i must fit in uint32 (libbson truncates).
  *	 - {"$undefined": false} is an error (libbson makes undefined).
  *	 - {"$date": {}} is an error (libbson makes the epoch).
+ *	 - regex options keep unknown letters after the known, sorted ones
+ *	   (libbson drops them), so {"$options": "q"} reaches the query
+ *	   compiler and fails there as in MongoDB instead of being ignored.
  *	 - $numberInt / $numberLong strings must be an optional '-' and
  *	   digits (libbson also takes leading blanks and '+').
  *	 - $numberDouble must be a JSON number or exactly "Infinity",
@@ -1383,17 +1386,27 @@ parse_iso_date(const uint8_t *s, size_t n, int64_t *out)
 	return true;
 }
 
-/* regex_options: libbson keeps the known flags only, sorted: "ilmsux" */
+/*
+ * regex_options: the known flags sorted, as libbson writes them ("ilmsux"),
+ * followed by any other letters in their first-seen order.  libbson drops
+ * unknown letters; we keep them so that a query with {"$options": "q"}
+ * fails as in MongoDB ("invalid flag in regex options: q") instead of
+ * silently matching without the flag.  out has room for n + 1 bytes.
+ */
 static size_t
 regex_options(const uint8_t *s, size_t n, char *out)
 {
 	static const char known[] = "ilmsux";
 	size_t		k = 0;
-	int			i;
+	size_t		i;
+	int			f;
 
-	for (i = 0; known[i]; i++)
-		if (n > 0 && memchr(s, known[i], n) != NULL)
-			out[k++] = known[i];
+	for (f = 0; known[f]; f++)
+		if (n > 0 && memchr(s, known[f], n) != NULL)
+			out[k++] = known[f];
+	for (i = 0; i < n; i++)
+		if (s[i] != 0 && strchr(known, s[i]) == NULL && memchr(out, s[i], k) == NULL)
+			out[k++] = (char) s[i];
 	out[k] = '\0';
 	return k;
 }
@@ -1492,7 +1505,7 @@ parse_legacy_pair(jp *j, jp_keyword kw, size_t v, size_t type_pos)
 	jp_keyword	kw2;
 	jp_keyword	want;
 	const char *at;
-	char		opts[8];
+	char		opts[264];	/* 6 known flags + up to 255 other distinct bytes */
 	size_t		olen = 0;
 	int			subtype = -1;
 	int64_t		blen;
@@ -1852,7 +1865,7 @@ parse_ejson(jp *j, jp_keyword kw, size_t type_pos)
 				bool		has_p = false,
 							has_o = false;
 				size_t		plen = 0;
-				char		opts[8];
+				char		opts[264];	/* 6 known flags + up to 255 other distinct bytes */
 				size_t		olen = 0;
 
 				if (!ej_open(j, "$regularExpression"))

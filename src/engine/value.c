@@ -825,43 +825,61 @@ raw_fill_value(const uint8_t *doc, uint32_t len, const uint8_t *elem, uint8_t t,
 	}
 }
 
+/* asp_raw_iter_next: the next element of raw BSON */
+bool
+asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e)
+{
+	const uint8_t *p = it->p;
+	const uint8_t *end = it->end;
+	const uint8_t *k;
+	int64_t		vsize;
+
+	if (p >= end)
+		return false;
+	e->elem = p;
+	e->type = *p;
+	k = p + 1;
+	/* keys are short: a byte loop beats a call to memchr */
+	while (k < end && *k)
+		k++;
+	if (k >= end)
+		return false;
+	e->key = (const char *) p + 1;
+	e->keylen = (uint32_t) (k - (p + 1));
+	e->value = k + 1;
+	vsize = raw_value_size(e->type, e->value, (size_t) (end - e->value));
+	if (vsize < 0 || vsize > end - e->value)
+	{
+		it->p = end;
+		return false;
+	}
+	e->vsize = (uint32_t) vsize;
+	it->p = e->value + vsize;
+	return true;
+}
+
 /*
  * asp_doc_get: find a top-level field of a raw document.  A hand-written
  * walker: this is the hottest function of the engine (every field path
- * lands here), about five times cheaper than bson_iter per element.
+ * lands here), several times cheaper than bson_iter per element.
  */
 bool
 asp_doc_get(const uint8_t *doc, uint32_t len, const char *key, uint32_t keylen,
 			bson_value_t *out)
 {
-	const uint8_t *p = doc + 4;
-	const uint8_t *end = doc + len - 1;	/* the terminating NUL */
+	asp_raw_iter it;
+	asp_raw_elem e;
 
-	if (len < 5)
+	if (asp_raw_iter_init(&it, doc, len))
 	{
-		out->value_type = BSON_TYPE_EOD;
-		return false;
-	}
-	while (p < end)
-	{
-		uint8_t		t = *p;
-		const uint8_t *k = p + 1;
-		const uint8_t *kz = memchr(k, 0, (size_t) (end - k));
-		const uint8_t *v;
-		int64_t		vsize;
-
-		if (kz == NULL)
-			break;
-		v = kz + 1;
-		vsize = raw_value_size(t, v, (size_t) (end - v));
-		if (vsize < 0 || vsize > end - v)
-			break;
-		if ((uint32_t) (kz - k) == keylen && memcmp(k, key, keylen) == 0)
+		while (asp_raw_iter_next(&it, &e))
 		{
-			raw_fill_value(doc, len, p, t, v, vsize, out);
-			return out->value_type != BSON_TYPE_EOD;
+			if (e.keylen == keylen && memcmp(e.key, key, keylen) == 0)
+			{
+				raw_fill_value(doc, len, e.elem, e.type, e.value, e.vsize, out);
+				return out->value_type != BSON_TYPE_EOD;
+			}
 		}
-		p = v + vsize;
 	}
 	out->value_type = BSON_TYPE_EOD;
 	return false;

@@ -195,6 +195,43 @@ extern void asp_bson_append_value(bson_t *b, const char *key, int keylen,
 								  const bson_value_t *v);
 
 /*
+ * asp_raw_iter: a light iterator over the elements of raw BSON, for the
+ * hot paths (field lookup, key scans).  It decodes nothing; it never reads
+ * past the document and stops (returning false) at malformed input.
+ */
+typedef struct asp_raw_iter
+{
+	const uint8_t *p;			/* next element */
+	const uint8_t *end;			/* the document's terminating NUL */
+} asp_raw_iter;
+
+typedef struct asp_raw_elem
+{
+	const uint8_t *elem;		/* the type byte */
+	uint8_t		type;
+	const char *key;
+	uint32_t	keylen;
+	const uint8_t *value;
+	uint32_t	vsize;
+} asp_raw_elem;
+
+static inline bool
+asp_raw_iter_init(asp_raw_iter *it, const uint8_t *doc, uint32_t len)
+{
+	if (len < 5)
+	{
+		it->p = it->end = doc;
+		return false;
+	}
+	it->p = doc + 4;
+	it->end = doc + len - 1;
+	return true;
+}
+
+/* asp_raw_iter_next: the next element; false at the end or on malformed input */
+extern bool asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e);
+
+/*
  * asp_doc_get: find a top-level field by name in raw BSON; returns false
  * (and sets *out missing) if absent.  No traversal of dotted paths.
  */

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datetime.h"
 #include "exec.h"
 #include "pipeline.h"
 
@@ -293,6 +294,14 @@ window_closed(const window_data *w, int64_t end)
 	return w->have_wm && end <= w->watermark - w->lateness;
 }
 
+/* format_time: ISO-8601 for messages, or ms since the epoch outside years 0..9999 */
+static void
+format_time(int64_t ms, char *out)
+{
+	if (asp_format_iso_utc(ms, out) < 0)
+		snprintf(out, 40, "%" PRId64 " ms", ms);
+}
+
 /* window_push: assign a document to its windows, then advance the watermark */
 static bool
 window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
@@ -332,15 +341,19 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 	}
 	if (targets == 0)
 	{
-		char		reason[256];
-		char		wm[40];
+		char		reason[320];
+		char		ts[40],
+					we[40],
+					wm[40];
 		int64_t		end = last_start + w->size;
 
-		bson_snprintf(wm, sizeof(wm), "%" PRId64, w->watermark);
+		format_time(t, ts);
+		format_time(end, we);
+		format_time(w->watermark, wm);
 		snprintf(reason, sizeof(reason),
-				 "late document: event time %" PRId64 " ms falls in windows that already closed "
-				 "(window end %" PRId64 " ms + allowedLateness %" PRId64 " ms <= watermark %s ms)",
-				 t, end, w->lateness, wm);
+				 "late document: event time %s falls in a window that already closed "
+				 "(window end %s + allowedLateness %" PRId64 " ms <= watermark %s)",
+				 ts, we, w->lateness, wm);
 		asp_exec_dlq(x, s, doc, len, reason);
 	}
 	if (!w->have_wm || t > w->watermark)

@@ -30,6 +30,37 @@ error_code(asp_error_code code)
 	}
 }
 
+/* is_path_char: characters that continue a field path */
+static bool
+is_path_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '.' || c == '$' || c == '[' || c == ']';
+}
+
+/*
+ * names_path: the message already names the field, i.e. contains the path
+ * as a whole word or a sub-path of it ("field b in ..." and "'b.c'" name
+ * "b"; "an" does not name "a").
+ */
+static bool
+names_path(const char *msg, const char *path)
+{
+	size_t		plen = strlen(path);
+	const char *p = msg;
+
+	while ((p = strstr(p, path)) != NULL)
+	{
+		bool		start_ok = p == msg || !is_path_char(p[-1]);
+		bool		end_ok = !is_path_char(p[plen]) || p[plen] == '.';	/* a sub-path names it too */
+
+		if (start_ok && end_ok)
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /* asp_report_error: raise an engine error as an ERROR */
 void
 asp_report_error(const asp_error *err, const char *what)
@@ -38,7 +69,7 @@ asp_report_error(const asp_error *err, const char *what)
 	bool		path_in_msg;
 
 	where[0] = '\0';
-	path_in_msg = err->path[0] != '\0' && strstr(err->message, err->path) != NULL;
+	path_in_msg = err->path[0] != '\0' && names_path(err->message, err->path);
 	if (err->stage_index >= 0)
 	{
 		const char *sep = err->stage_name[0] ? " " : "";

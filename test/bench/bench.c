@@ -850,7 +850,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	want_baseline = baseline != NULL && env_long("BENCH_BASELINE", 1) != 0;
+	want_baseline = baseline != NULL &&
+		!(getenv("BENCH_BASELINE") && strcmp(getenv("BENCH_BASELINE"), "0") == 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	/* the input: not timed */

@@ -284,9 +284,9 @@ test_date_to_string(void)
 	expect_error("{\"$dateToString\": {\"date\": " DATEMS("253402300800000") ", \"format\": \"%Y\"}}", NULL, "0-9999: 10000");
 	expect_error("{\"$dateToString\": {\"date\": \"2024\"}}", NULL, "can't convert from BSON type string to Date");
 	expect_error("{\"$dateToString\": {\"date\": " DATE("2024-01-01T00:00:00Z") ", \"format\": \"%Q\"}}", NULL,
-				 "compile: $dateToString: Invalid format character '%Q' in format string");
+				 "compile: $dateToString: invalid format character '%Q' in format string");
 	expect_error("{\"$dateToString\": {\"date\": " DATE("2024-01-01T00:00:00Z") ", \"format\": \"abc%\"}}", NULL,
-				 "compile: $dateToString: Unmatched '%' at end of format string");
+				 "compile: $dateToString: unmatched '%' at end of format string");
 	expect_error("{\"$dateToString\": {\"date\": " DATE("2024-01-01T00:00:00Z") ", \"format\": 5}}", NULL,
 				 "compile: $dateToString requires that 'format' be a string, found: int");
 	expect_error("{\"$dateToString\": {\"date\": " DATE("2024-01-01T00:00:00Z") ", \"format\": \"$f\"}}", "{\"f\": 5}",
@@ -408,7 +408,7 @@ test_date_from_string(void)
 	expect_error("{\"$dateFromString\": {\"dateString\": \"2017-01-01T00:00:00.i\", \"format\": \"%Y-%m-%dT%H:%M:%S.%L\"}}", NULL, "Error parsing date string");
 	expect_error("{\"$dateFromString\": {\"dateString\": \"1/1/2017\", \"format\": \"\"}}", NULL, "Trailing data");
 	expect_error("{\"$dateFromString\": {\"dateString\": \"2018\", \"format\": \"%w\"}}", NULL,
-				 "compile: $dateFromString: Invalid format character '%w' in format string");
+				 "compile: $dateFromString: invalid format character '%w' in format string");
 	expect_error("{\"$dateFromString\": {\"dateString\": \"2018\", \"format\": 1}}", NULL,
 				 "compile: $dateFromString requires that 'format' be a string, found: int");
 	expect_error("{\"$dateFromString\": {\"dateString\": \"2018\", \"format\": \"$f\", \"onError\": 0}}", "{\"f\": 1}",

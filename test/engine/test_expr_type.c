@@ -393,10 +393,10 @@ test_convert(void)
 	expect_error("{\"$convert\": {\"input\": {\"$toInt\": \"x\"}, \"to\": \"int\", \"onError\": 0}}", NULL,
 				 "Failed to parse number 'x'");
 	/* compile errors */
-	expect_error("{\"$convert\": {\"input\": 1, \"to\": \"nope\"}}", NULL, "compile: Unknown type name: nope");
-	expect_error("{\"$convert\": {\"input\": 1, \"to\": 42}}", NULL, "compile: In $convert, numeric value for 'to' does not correspond to a BSON type: 42");
+	expect_error("{\"$convert\": {\"input\": 1, \"to\": \"nope\"}}", NULL, "compile: unknown type name: nope");
+	expect_error("{\"$convert\": {\"input\": 1, \"to\": 42}}", NULL, "compile: in $convert, numeric value for 'to' does not correspond to a BSON type: 42");
 	expect_error("{\"$convert\": {\"input\": 1, \"to\": true}}", NULL, "compile: $convert's 'to' argument must be a string or number, but is bool");
-	expect_error("{\"$convert\": {\"input\": 1, \"to\": \"number\"}}", NULL, "Unknown type name: number");
+	expect_error("{\"$convert\": {\"input\": 1, \"to\": \"number\"}}", NULL, "compile: unknown type name: number");
 	expect_error("{\"$convert\": {\"to\": \"int\"}}", NULL, "compile: missing 'input' parameter to $convert");
 	expect_error("{\"$convert\": {\"input\": 1}}", NULL, "compile: missing 'to' parameter to $convert");
 	expect_error("{\"$convert\": {\"input\": 1, \"to\": \"int\", \"foo\": 1}}", NULL, "compile: unrecognized parameter to $convert: foo");

@@ -1,4 +1,7 @@
 -- aggregation expressions, evaluated by $project on inline documents
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS asp;
+RESET client_min_messages;
 \set VERBOSITY default
 \pset null '(null)'
 
@@ -66,10 +69,13 @@ SELECT * FROM ex($${"a": 7, "b": 2, "d": 2.5, "n": -3.7}$$,
      "trunc": {"$trunc": "$n"}, "trunc1": {"$trunc": [1234.5678, 1]}, "trunc_neg": {"$trunc": [1299, -2]},
      "sqrt": {"$sqrt": 16}, "pow": {"$pow": [2, 10]}, "pow_neg": {"$pow": [2, -1]}, "pow_d": {"$pow": [4, 0.5]},
      "exp": {"$exp": 0}, "ln": {"$ln": 1}, "log": {"$log": [100, 10]}, "log10": {"$log10": 1000}}$$);
--- dates in arithmetic: date + ms, date - ms, date - date (a long of ms)
+-- dates in arithmetic: date + ms, date - ms, date - date (a long of ms);
+-- a fractional number of ms is rounded to the nearest (half away from zero)
 SELECT * FROM ex($${"d": {"$date": "2024-01-01T00:00:00Z"}, "e": {"$date": "2024-01-02T00:00:01.5Z"}}$$,
   $${"_id": 0, "plus": {"$add": ["$d", 1500]}, "plus2": {"$add": [60000, "$d", 1]},
-     "minus": {"$subtract": ["$d", 1000]}, "diff": {"$subtract": ["$e", "$d"]}}$$);
+     "minus": {"$subtract": ["$d", 1000]}, "diff": {"$subtract": ["$e", "$d"]},
+     "plus_frac": {"$add": ["$d", 0.6]}, "plus_half": {"$add": ["$d", 1.5]},
+     "minus_frac": {"$subtract": ["$d", 0.6]}, "minus_half": {"$subtract": ["$d", 1.5]}}$$);
 
 --
 -- comparison and boolean
@@ -376,6 +382,24 @@ SELECT * FROM ex($${"jan31": {"$date": "2024-01-31T10:00:00Z"}, "sat": {"$date":
      "diff_week_mon": {"$dateDiff": {"startDate": {"$toDate": "2024-03-09T00:00:00Z"}, "endDate": {"$toDate": "2024-03-10T12:00:00Z"}, "unit": "week", "startOfWeek": "monday"}},
      "null": {"$dateAdd": {"startDate": "$nope", "unit": "day", "amount": 1}}}$$);
 
+-- more edges: paths through nested arrays, numeric path parts (no array
+-- indexing in expressions), $reduce into a document, dates before 1970,
+-- truthiness in $filter/$cond/$switch, time zones and bins in date arithmetic
+SELECT * FROM ex($j${"a": [[{"b": 1}], {"b": 2}], "s": [10, 20], "d": {"$date": "1969-12-31T23:59:59.999Z"}}$j$,
+  $j${"_id": 0,
+     "nested": "$a.b", "numeric_part": "$s.0",
+     "reduce_doc": {"$reduce": {"input": [1, 2, 3], "initialValue": {"sum": 0, "product": 1},
+                                "in": {"sum": {"$add": ["$$value.sum", "$$this"]}, "product": {"$multiply": ["$$value.product", "$$this"]}}}},
+     "pre1970_str": {"$toString": "$d"}, "pre1970_ms": {"$millisecond": "$d"}, "pre1970_year": {"$year": "$d"},
+     "pre1970_dow": {"$dayOfWeek": "$d"}, "pre1970_double": {"$toDouble": "$d"},
+     "filter_truthy": {"$filter": {"input": [0, 1, null, "", []], "cond": "$$this"}},
+     "cond_null": {"$cond": [null, 1, 2]}, "switch_truthy": {"$switch": {"branches": [{"case": "x", "then": "string is true"}]}},
+     "toBool_dec0": {"$toBool": {"$numberDecimal": "0"}}, "toLong_zeros": {"$toLong": "007"},
+     "add_month_paris": {"$dateAdd": {"startDate": {"$toDate": "2024-03-31T12:00:00Z"}, "unit": "month", "amount": 1, "timezone": "Europe/Paris"}},
+     "diff_quarter": {"$dateDiff": {"startDate": {"$toDate": "2024-01-15T00:00:00Z"}, "endDate": {"$toDate": "2024-07-01T00:00:00Z"}, "unit": "quarter"}},
+     "trunc_2weeks": {"$dateTrunc": {"date": {"$toDate": "2024-03-13T00:00:00Z"}, "unit": "week", "binSize": 2}},
+     "trunc_5hours": {"$dateTrunc": {"date": {"$toDate": "2024-03-13T07:00:00Z"}, "unit": "hour", "binSize": 5}}}$j$);
+
 --
 -- null and missing propagation: most operators give null for a null or
 -- missing argument (the field is then output as null); a few do otherwise
@@ -436,6 +460,13 @@ SELECT * FROM ex($${"a": 1}$$, $${"_id": 0, "e": {"$arrayToObject": [[["k"]]]}}$
 SELECT * FROM ex($${"a": 1}$$, $${"_id": 0, "e": {"$first": "$a"}}$$);
 SELECT * FROM ex($${"a": 1}$$, $${"_id": 0, "e": {"$strLenCP": "$a"}}$$);
 SELECT * FROM ex($${"a": 1}$$, $${"_id": 0, "e": {"$dateToString": {"date": "$a"}}}$$);
+SELECT * FROM ex($${"a": [1, 2]}$$, $${"_id": 0, "e": {"$arrayElemAt": ["$a", {"$numberLong": "4294967296"}]}}$$);
+SELECT * FROM ex($${"a": [1, 2]}$$, $${"_id": 0, "e": {"$slice": ["$a", 1, 0]}}$$);
+SELECT * FROM ex($${"a": [1, 2]}$$, $${"_id": 0, "e": {"$mergeObjects": ["$a"]}}$$);
+SELECT * FROM ex($${"a": [1, 2]}$$, $${"_id": 0, "e": {"$concatArrays": ["$a", 1]}}$$);
+SELECT * FROM ex($${"a": [1, 2]}$$, $${"_id": 0, "e": {"$range": [0, 5, 0]}}$$);
+SELECT * FROM ex($${"a": "hello"}$$, $${"_id": 0, "e": {"$substrCP": ["$a", -1, 2]}}$$);
+SELECT * FROM ex($${"a": [1, 2]}$$, $${"_id": 0, "e": {"$add": [{"$toDate": "2024-01-01"}, {"$toDate": "2024-01-01"}]}}$$);
 SELECT * FROM ex($${"tz": "Mars/Olympus"}$$, $${"_id": 0, "e": {"$hour": {"date": {"$toDate": "2024-01-01"}, "timezone": "$tz"}}}$$);
 
 --
