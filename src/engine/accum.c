@@ -113,27 +113,23 @@ minmax_offer(acc_val *h, const bson_value_t *v, int sense)
 		acc_val_set(h, v);
 }
 
-/* min_add: $min of the current document */
+/* min_apply: $min of the input */
 static bool
-min_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+min_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
-	bson_value_t v;
-
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	minmax_offer(state, &v, 1);
+	(void) a;
+	(void) ctx;
+	minmax_offer(state, &in->v[0], 1);
 	return true;
 }
 
-/* max_add: $max of the current document */
+/* max_apply: $max of the input */
 static bool
-max_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+max_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
-	bson_value_t v;
-
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	minmax_offer(state, &v, -1);
+	(void) a;
+	(void) ctx;
+	minmax_offer(state, &in->v[0], -1);
 	return true;
 }
 
@@ -169,29 +165,28 @@ max_merge(const asp_accum *a, void *dst, const void *src, asp_error *err)
 	return true;
 }
 
-/* first_add: $first keeps the first value, missing included (finalized as null) */
+/*
+ * first_apply: $first keeps the first value, missing included (finalized
+ * as null).  Its operand is evaluated for every document, as MongoDB
+ * does, so an expression error in a later document still counts.
+ */
 static bool
-first_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+first_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
-	bson_value_t v;
-
-	if (acc_val_has(state))
-		return true;
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	acc_val_set(state, &v);
+	(void) a;
+	(void) ctx;
+	if (!acc_val_has(state))
+		acc_val_set(state, &in->v[0]);
 	return true;
 }
 
-/* last_add: $last keeps the latest value, missing included (finalized as null) */
+/* last_apply: $last keeps the latest value, missing included (finalized as null) */
 static bool
-last_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+last_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
-	bson_value_t v;
-
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	acc_val_set(state, &v);
+	(void) a;
+	(void) ctx;
+	acc_val_set(state, &in->v[0]);
 	return true;
 }
 
@@ -230,20 +225,22 @@ last_merge(const asp_accum *a, void *dst, const void *src, asp_error *err)
 /* ---------- definitions ---------- */
 
 static const asp_accum_def def_min = {
-	"$min", sizeof(acc_val), false, acc_compile_unary, val_init, min_add, min_merge,
-	val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
+	"$min", sizeof(acc_val), false, acc_compile_unary, val_init, acc_eval_unary, min_apply,
+	asp_accum_add, min_merge, val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
 };
 static const asp_accum_def def_max = {
-	"$max", sizeof(acc_val), false, acc_compile_unary, val_init, max_add, max_merge,
-	val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
+	"$max", sizeof(acc_val), false, acc_compile_unary, val_init, acc_eval_unary, max_apply,
+	asp_accum_add, max_merge, val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
 };
 static const asp_accum_def def_first = {
-	"$first", sizeof(acc_val), true, acc_compile_unary, val_init, first_add, first_merge,
-	val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
+	"$first", sizeof(acc_val), true, acc_compile_unary, val_init, acc_eval_unary, first_apply,
+	asp_accum_add, first_merge, val_finalize, val_destroy, val_mem, val_serialize,
+	val_deserialize
 };
 static const asp_accum_def def_last = {
-	"$last", sizeof(acc_val), true, acc_compile_unary, val_init, last_add, last_merge,
-	val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
+	"$last", sizeof(acc_val), true, acc_compile_unary, val_init, acc_eval_unary, last_apply,
+	asp_accum_add, last_merge, val_finalize, val_destroy, val_mem, val_serialize,
+	val_deserialize
 };
 static const asp_accum_def *const accum_defs[] = {
 	&acc_def_sum, &acc_def_avg, &acc_def_count, &def_min, &def_max, &def_first, &def_last,
@@ -294,6 +291,24 @@ acc_compile_unary(asp_expr_compiler *c, const bson_value_t *operand, asp_accum *
 {
 	a->arg = asp_expr_compile_value(c, operand);
 	return a->arg != NULL;
+}
+
+/* acc_eval_unary: the eval of single-expression accumulators: the operand's value */
+bool
+acc_eval_unary(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in)
+{
+	in->n = 1;
+	return asp_expr_eval(a->arg, ctx, &in->v[0]);
+}
+
+/* acc_eval_none: the eval of accumulators without operands ($count) */
+bool
+acc_eval_none(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in)
+{
+	(void) a;
+	(void) ctx;
+	in->n = 0;
+	return true;
 }
 
 /*
@@ -409,4 +424,13 @@ asp_accum_start_group(const asp_accum *a, void *state, const bson_value_t *group
 	if (a->n == NULL)
 		return true;
 	return acc_n_start_group(a, state, group_id, ctx);
+}
+
+/* asp_accum_add: evaluate the current document's operands and fold them in */
+bool
+asp_accum_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+{
+	asp_accum_input in;
+
+	return a->def->eval(a, ctx, &in) && a->def->apply(a, state, &in, ctx);
 }

@@ -11,6 +11,10 @@
  * accumulators that collect values ($push, $addToSet, *N, $top/$bottom)
  * keep a heap buffer referenced from the inline state, grown geometrically.
  *
+ * A document is added in two phases, eval (expressions, the only place
+ * runtime errors happen) and apply (fold into a state), so that $group can
+ * evaluate every accumulator before it touches any state.
+ *
  * States are mergeable (merge(dst, src) = dst then src in arrival order),
  * so partial aggregates of a batch or a pane can be combined, and they
  * serialize to BSON for checkpoints.
@@ -27,6 +31,46 @@
 typedef struct asp_accum asp_accum;
 typedef struct asp_accum_def asp_accum_def;
 
+/*
+ * ASP_ACCUM_MAX_INPUTS: operand values an asp_accum_input holds inline.
+ * One for the unary accumulators; $top/$bottom/$topN/$bottomN take their
+ * sort key values and their output (nkeys + 1 values): up to three sortBy
+ * fields fit inline, longer sortBy lists go to an array in ctx->arena.
+ */
+#define ASP_ACCUM_MAX_INPUTS 4
+
+/*
+ * asp_accum_input: the evaluated operands of one accumulator for one
+ * document.  The values are borrowed (from the document or ctx->arena) and
+ * valid during the current push only; use asp_accum_input_vals() to read
+ * them.
+ */
+typedef struct asp_accum_input
+{
+	int			n;				/* number of values */
+	bson_value_t *ext;			/* n > ASP_ACCUM_MAX_INPUTS: the values (ctx->arena) */
+	bson_value_t v[ASP_ACCUM_MAX_INPUTS];	/* n <= ASP_ACCUM_MAX_INPUTS: the values */
+} asp_accum_input;
+
+/* asp_accum_input_vals: the values of an evaluated input */
+static inline const bson_value_t *
+asp_accum_input_vals(const asp_accum_input *in)
+{
+	return in->n > ASP_ACCUM_MAX_INPUTS ? in->ext : in->v;
+}
+
+/*
+ * Adding a document to a state has two phases, so that a $group can take a
+ * document atomically (every accumulator of its group, or none, and no new
+ * group for a document that fails):
+ *	- eval evaluates the accumulator's expressions on ctx's current
+ *	  document into an asp_accum_input; runtime expression errors happen
+ *	  here and only here, and no state is touched;
+ *	- apply folds an evaluated input into a state; it fails only when a
+ *	  limit is hit (the 100 MiB memory limit of collecting accumulators),
+ *	  and one input may be applied to several states (hopping windows).
+ * add is eval followed by apply, for callers with a single accumulator.
+ */
 struct asp_accum_def
 {
 	const char *name;			/* "$sum" */
@@ -35,7 +79,12 @@ struct asp_accum_def
 	/* compile: parse the operand ({$sum: <expr>}, {$topN: {n, sortBy, output}}) into a */
 	bool		(*compile) (asp_expr_compiler *c, const bson_value_t *operand, asp_accum *a);
 	void		(*init) (const asp_accum *a, void *state);
-	/* add: evaluate the accumulator's own expressions on ctx's current document and fold in */
+	/* eval: evaluate the operands on ctx's current document (ctx->err on failure) */
+	bool		(*eval) (const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in);
+	/* apply: fold an evaluated input into the state; fails only for limits (ctx->err) */
+	bool		(*apply) (const asp_accum *a, void *state, const asp_accum_input *in,
+						  asp_eval_ctx *ctx);
+	/* add: eval + apply on ctx's current document */
 	bool		(*add) (const asp_accum *a, void *state, asp_eval_ctx *ctx);
 	/* merge: fold src into dst; src arrived after dst */
 	bool		(*merge) (const asp_accum *a, void *dst, const void *src, asp_error *err);
@@ -80,12 +129,20 @@ extern void asp_accum_destroy_compiled(asp_accum *a);
 /*
  * asp_accum_start_group: optional, right after init() of a new group's
  * state: gives the state its group key.  $firstN $lastN $minN $maxN $topN
- * $bottomN evaluate a non-constant n against {_id: <group key>}, as
- * MongoDB does; without this call they evaluate n on the group's first
- * document.  A no-op for the other accumulators.  Fails (ctx->err) if n
- * is not a positive integer.
+ * $bottomN evaluate a non-constant n with the group key's fields as the
+ * document ($$ROOT is the key if it is a document, else an empty
+ * document), as MongoDB does; without this call they evaluate n on the
+ * first document added.  A no-op for the other accumulators.  Fails
+ * (ctx->err) if n is not a positive integer.  ctx's $$ROOT and $$CURRENT
+ * are left as they were.
  */
 extern bool asp_accum_start_group(const asp_accum *a, void *state,
 								  const bson_value_t *group_id, asp_eval_ctx *ctx);
+
+/*
+ * asp_accum_add: eval + apply of one document (ctx's current document);
+ * the add of every accumulator definition.
+ */
+extern bool asp_accum_add(const asp_accum *a, void *state, asp_eval_ctx *ctx);
 
 #endif							/* ASP_ENGINE_ACCUM_H */

@@ -59,17 +59,13 @@ list_init(const asp_accum *a, void *state)
 
 /* ---------- $push ---------- */
 
-/* push_add: append the value of the current document; missing is skipped */
+/* push_apply: append the evaluated value; missing is skipped */
 static bool
-push_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+push_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
-	bson_value_t v;
-
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	if (v.value_type == BSON_TYPE_EOD)
+	if (in->v[0].value_type == BSON_TYPE_EOD)
 		return true;
-	if (!acc_list_append_seq(state, &v, 1))
+	if (!acc_list_append_seq(state, &in->v[0], 1))
 		return acc_limit_error(ctx, a->def->name);
 	return true;
 }
@@ -141,8 +137,9 @@ push_deserialize(const asp_accum *a, void *state, const bson_value_t *v, asp_err
 }
 
 const asp_accum_def acc_def_push = {
-	"$push", sizeof(acc_list), true, acc_compile_unary, list_init, push_add, push_merge,
-	push_finalize, push_destroy, push_mem, push_serialize, push_deserialize
+	"$push", sizeof(acc_list), true, acc_compile_unary, list_init, acc_eval_unary, push_apply,
+	asp_accum_add, push_merge, push_finalize, push_destroy, push_mem, push_serialize,
+	push_deserialize
 };
 
 /* ---------- $addToSet ---------- */
@@ -235,17 +232,13 @@ set_insert(set_state *s, const bson_value_t *v, const uint8_t *raw)
 	return true;
 }
 
-/* set_add: add the value of the current document unless present; missing is skipped */
+/* set_apply: add the evaluated value unless present; missing is skipped */
 static bool
-set_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+set_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
-	bson_value_t v;
-
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	if (v.value_type == BSON_TYPE_EOD)
+	if (in->v[0].value_type == BSON_TYPE_EOD)
 		return true;
-	if (!set_insert(state, &v, NULL))
+	if (!set_insert(state, &in->v[0], NULL))
 		return acc_limit_error(ctx, a->def->name);
 	return true;
 }
@@ -327,6 +320,7 @@ set_deserialize(const asp_accum *a, void *state, const bson_value_t *v, asp_erro
 }
 
 const asp_accum_def acc_def_add_to_set = {
-	"$addToSet", sizeof(set_state), true, acc_compile_unary, list_init, set_add, set_merge,
-	set_finalize, set_destroy, set_mem, set_serialize, set_deserialize
+	"$addToSet", sizeof(set_state), true, acc_compile_unary, list_init, acc_eval_unary,
+	set_apply, asp_accum_add, set_merge, set_finalize, set_destroy, set_mem, set_serialize,
+	set_deserialize
 };

@@ -6,8 +6,10 @@
  *
  * n is an expression that must give a positive integer.  A constant n is
  * validated at compile time.  Otherwise it is evaluated once per group:
- * against {_id: <group key>} when the caller uses asp_accum_start_group()
- * (MongoDB's behaviour), else against the group's first document.
+ * with the group key's fields as the document when the caller uses
+ * asp_accum_start_group() (MongoDB's behaviour: $$ROOT is the key if it is
+ * a document, else an empty document), else against the group's first
+ * document.
  *
  * $firstN/$lastN keep a sequential acc_list; the others keep an indexed
  * acc_list in sort order (values for $minN/$maxN, sort keys for
@@ -126,7 +128,7 @@ eval_n(const asp_accum *a, n_state *s, asp_eval_ctx *ctx)
 	return true;
 }
 
-/* ensure_n: n is known (first document of the group) */
+/* ensure_n: n is known (first document of the group when start_group was not called) */
 static inline bool
 ensure_n(const asp_accum *a, n_state *s, asp_eval_ctx *ctx)
 {
@@ -140,13 +142,18 @@ ensure_n(const asp_accum *a, n_state *s, asp_eval_ctx *ctx)
 	return eval_n(a, s, ctx);
 }
 
-/* acc_n_start_group: evaluate n against {_id: group_id} */
+/*
+ * acc_n_start_group: evaluate n with the group key's fields as the
+ * document: $$ROOT and $$CURRENT are the key if it is a document, else an
+ * empty document (MongoDB's GroupProcessor evaluates the initializer on
+ * the expanded _id when it is an object, else on Document()).
+ */
 bool
 acc_n_start_group(const asp_accum *a, void *state, const bson_value_t *group_id,
 				  asp_eval_ctx *ctx)
 {
+	static const uint8_t empty_doc[5] = {5, 0, 0, 0, 0};
 	n_state    *s = state;
-	bson_t		b;
 	bson_value_t root,
 				save_root,
 				save_cur;
@@ -159,9 +166,10 @@ acc_n_start_group(const asp_accum *a, void *state, const bson_value_t *group_id,
 		s->n = ndata(a)->n_const;
 		return true;
 	}
-	bson_init(&b);
-	asp_bson_append_value(&b, "_id", 3, group_id);
-	asp_arena_take_bson(ctx->arena, &b, BSON_TYPE_DOCUMENT, &root);
+	if (group_id->value_type == BSON_TYPE_DOCUMENT)
+		root = *group_id;
+	else
+		asp_value_set_doc(&root, BSON_TYPE_DOCUMENT, empty_doc, sizeof(empty_doc));
 	save_root = ctx->vars[ASP_VAR_ROOT];
 	save_cur = ctx->vars[ASP_VAR_CURRENT];
 	ctx->vars[ASP_VAR_ROOT] = root;
@@ -309,14 +317,51 @@ n_init(const asp_accum *a, void *state)
 	memset(state, 0, sizeof(n_state));
 }
 
-/* n_add: offer the current document */
+/*
+ * n_eval: the input ($firstN $lastN $minN $maxN), or the sort key and
+ * the output ($topN $bottomN $top $bottom: nkeys + 1 values, in the
+ * layout of an entry).  The input is evaluated for every document, even
+ * when the state would not keep it (a full $firstN), as MongoDB does.
+ */
 static bool
-n_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+n_eval(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in)
+{
+	const accn_data *d = ndata(a);
+	bson_value_t fields[ASP_SORT_MAX_KEYS];
+	bson_value_t *vals;
+	int			i;
+
+	if (d->kind != ACCN_TOP && d->kind != ACCN_BOTTOM)
+	{
+		in->n = 1;
+		return asp_expr_eval(a->arg, ctx, &in->v[0]);
+	}
+	in->n = d->nkeys + 1;
+	if (in->n > ASP_ACCUM_MAX_INPUTS)
+	{
+		in->ext = asp_arena_alloc(ctx->arena, sizeof(bson_value_t) * (size_t) in->n);
+		vals = in->ext;
+	}
+	else
+		vals = in->v;
+	if (!asp_expr_eval(a->output, ctx, &vals[d->nkeys]))
+		return false;
+	for (i = 0; i < d->nkeys; i++)
+		if (!asp_expr_eval(d->keys[i], ctx, &fields[i]))
+			return false;
+	return asp_sort_key_from_values(a->sort_spec, fields, vals, ctx->err);
+}
+
+/*
+ * n_apply: offer an evaluated input.  n is known for states given
+ * start_group; otherwise it is evaluated on ctx's current document (the
+ * group's first one) here, the only error apply has besides the limit.
+ */
+static bool
+n_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
 	const accn_data *d = ndata(a);
 	n_state    *s = state;
-	bson_value_t vals[ASP_SORT_MAX_KEYS + 1];
-	bson_value_t v;
 
 	if (!ensure_n(a, s, ctx))
 		return false;
@@ -325,47 +370,41 @@ n_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
 		case ACCN_FIRST:
 			if ((int64_t) s->list.count >= s->n)
 				return true;
-			if (!asp_expr_eval(a->arg, ctx, &v))
-				return false;
-			if (!acc_list_append_seq(&s->list, &v, 1))
+			if (!acc_list_append_seq(&s->list, &in->v[0], 1))
 				return acc_limit_error(ctx, a->def->name);
 			return true;
 		case ACCN_LAST:
-			if (!asp_expr_eval(a->arg, ctx, &v))
-				return false;
-			if (!acc_list_append_seq(&s->list, &v, 1))
+			if (!acc_list_append_seq(&s->list, &in->v[0], 1))
 				return acc_limit_error(ctx, a->def->name);
 			if ((int64_t) s->list.count > s->n)
 				acc_list_drop_front_seq(&s->list);
 			return true;
 		case ACCN_MIN:
 		case ACCN_MAX:
-			if (!asp_expr_eval(a->arg, ctx, &v))
-				return false;
-			if (asp_value_is_nullish(&v))
+			if (asp_value_is_nullish(&in->v[0]))
 				return true;
-			if (!offer_vals(a, s, &v, 1))
+			if (!offer_vals(a, s, &in->v[0], 1))
 				return acc_limit_error(ctx, a->def->name);
 			return true;
 		case ACCN_TOP:
 		case ACCN_BOTTOM:
-			{
-				bson_value_t fields[ASP_SORT_MAX_KEYS];
-				int			i;
-
-				if (!asp_expr_eval(a->output, ctx, &vals[d->nkeys]))
-					return false;
-				for (i = 0; i < d->nkeys; i++)
-					if (!asp_expr_eval(d->keys[i], ctx, &fields[i]))
-						return false;
-				if (!asp_sort_key_from_values(a->sort_spec, fields, vals, ctx->err))
-					return false;
-				if (!offer_vals(a, s, vals, d->nkeys + 1))
-					return acc_limit_error(ctx, a->def->name);
-				return true;
-			}
+			if (!offer_vals(a, s, asp_accum_input_vals(in), in->n))
+				return acc_limit_error(ctx, a->def->name);
+			return true;
 	}
 	return true;
+}
+
+/*
+ * n_add: eval + apply; without start_group, n comes from the group's
+ * first document and is evaluated before the input, as before.
+ */
+static bool
+n_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+{
+	asp_accum_input in;
+
+	return ensure_n(a, state, ctx) && n_eval(a, ctx, &in) && n_apply(a, state, &in, ctx);
 }
 
 /* n_merge: offer the later state's entries in their order */
@@ -762,8 +801,8 @@ n_compile(asp_expr_compiler *c, const bson_value_t *operand, asp_accum *a)
 }
 
 #define N_DEF(name, order_sensitive) { \
-	name, sizeof(n_state), order_sensitive, n_compile, n_init, n_add, n_merge, \
-	n_finalize, n_destroy, n_mem, n_serialize, n_deserialize }
+	name, sizeof(n_state), order_sensitive, n_compile, n_init, n_eval, n_apply, n_add, \
+	n_merge, n_finalize, n_destroy, n_mem, n_serialize, n_deserialize }
 
 const asp_accum_def acc_def_first_n = N_DEF("$firstN", true);
 const asp_accum_def acc_def_last_n = N_DEF("$lastN", true);

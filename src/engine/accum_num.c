@@ -267,15 +267,13 @@ sum_value(sum_state *s, const bson_value_t *v)
 	s->seen = 1;
 }
 
-/* sum_add: fold in the operand of the current document */
+/* sum_apply: fold in the evaluated operand */
 static bool
-sum_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+sum_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
-	bson_value_t v;
-
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	sum_value(state, &v);
+	(void) a;
+	(void) ctx;
+	sum_value(state, &in->v[0]);
 	return true;
 }
 
@@ -426,28 +424,28 @@ avg_init(const asp_accum *a, void *state)
 	dec_zero(s->dec);
 }
 
-/* avg_add: fold in a number; other values are ignored */
+/* avg_apply: fold in a number; other values are ignored */
 static bool
-avg_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+avg_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
 	avg_state  *s = state;
-	bson_value_t v;
+	const bson_value_t *v = &in->v[0];
 
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	switch (v.value_type)
+	(void) a;
+	(void) ctx;
+	switch (v->value_type)
 	{
 		case BSON_TYPE_INT32:
-			dd_add_double(&s->dd, (double) v.value.v_int32);
+			dd_add_double(&s->dd, (double) v->value.v_int32);
 			break;
 		case BSON_TYPE_INT64:
-			dd_add_long(&s->dd, v.value.v_int64);
+			dd_add_long(&s->dd, v->value.v_int64);
 			break;
 		case BSON_TYPE_DOUBLE:
-			dd_add_double(&s->dd, v.value.v_double);
+			dd_add_double(&s->dd, v->value.v_double);
 			break;
 		case BSON_TYPE_DECIMAL128:
-			dec_store(s->dec, dec_load(s->dec) + asp_dec_from_bson(&v.value.v_decimal128));
+			dec_store(s->dec, dec_load(s->dec) + asp_dec_from_bson(&v->value.v_decimal128));
 			s->cnt |= AVG_DECIMAL;
 			break;
 		default:
@@ -549,11 +547,12 @@ count_init(const asp_accum *a, void *state)
 	((count_state *) state)->n = 0;
 }
 
-/* count_add: one more document */
+/* count_apply: one more document */
 static bool
-count_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+count_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
 	(void) a;
+	(void) in;
 	(void) ctx;
 	((count_state *) state)->n++;
 	return true;
@@ -628,21 +627,21 @@ stddev_init(const asp_accum *a, void *state)
 	memset(state, 0, sizeof(stddev_state));
 }
 
-/* stddev_add: fold in a number (Welford); other values are ignored */
+/* stddev_apply: fold in a number (Welford); other values are ignored */
 static bool
-stddev_add(const asp_accum *a, void *state, asp_eval_ctx *ctx)
+stddev_apply(const asp_accum *a, void *state, const asp_accum_input *in, asp_eval_ctx *ctx)
 {
 	stddev_state *s = state;
-	bson_value_t v;
+	const bson_value_t *v = &in->v[0];
 	double		val,
 				delta;
 
-	if (!asp_expr_eval(a->arg, ctx, &v))
-		return false;
-	if (!asp_value_is_number(&v))
+	(void) a;
+	(void) ctx;
+	if (!asp_value_is_number(v))
 		return true;
 	/* Welford's online algorithm, as MongoDB */
-	val = asp_value_as_double(&v);
+	val = asp_value_as_double(v);
 	s->count++;
 	delta = val - s->mean;
 	if (delta != 0.0)
@@ -754,25 +753,27 @@ stddev_deserialize(const asp_accum *a, void *state, const bson_value_t *v, asp_e
 /* ---------- definitions ---------- */
 
 const asp_accum_def acc_def_sum = {
-	"$sum", sizeof(sum_state), false, acc_compile_unary, sum_init, sum_add, sum_merge,
-	sum_finalize, noop_destroy, no_mem, sum_serialize, sum_deserialize
+	"$sum", sizeof(sum_state), false, acc_compile_unary, sum_init, acc_eval_unary, sum_apply,
+	asp_accum_add, sum_merge, sum_finalize, noop_destroy, no_mem, sum_serialize,
+	sum_deserialize
 };
 const asp_accum_def acc_def_avg = {
-	"$avg", sizeof(avg_state), false, acc_compile_unary, avg_init, avg_add, avg_merge,
-	avg_finalize, noop_destroy, no_mem, avg_serialize, avg_deserialize
+	"$avg", sizeof(avg_state), false, acc_compile_unary, avg_init, acc_eval_unary, avg_apply,
+	asp_accum_add, avg_merge, avg_finalize, noop_destroy, no_mem, avg_serialize,
+	avg_deserialize
 };
 const asp_accum_def acc_def_count = {
-	"$count", sizeof(count_state), false, count_compile, count_init, count_add, count_merge,
-	count_finalize, noop_destroy, no_mem, count_serialize, count_deserialize
+	"$count", sizeof(count_state), false, count_compile, count_init, acc_eval_none,
+	count_apply, asp_accum_add, count_merge, count_finalize, noop_destroy, no_mem,
+	count_serialize, count_deserialize
 };
 const asp_accum_def acc_def_stddev_pop = {
-	"$stdDevPop", sizeof(stddev_state), false, acc_compile_unary, stddev_init, stddev_add,
-	stddev_merge, stddev_pop_finalize, noop_destroy, no_mem, stddev_serialize,
-	stddev_deserialize
+	"$stdDevPop", sizeof(stddev_state), false, acc_compile_unary, stddev_init, acc_eval_unary,
+	stddev_apply, asp_accum_add, stddev_merge, stddev_pop_finalize, noop_destroy, no_mem,
+	stddev_serialize, stddev_deserialize
 };
 const asp_accum_def acc_def_stddev_samp = {
-	"$stdDevSamp", sizeof(stddev_state), false, acc_compile_unary, stddev_init, stddev_add,
-	stddev_merge, stddev_samp_finalize, noop_destroy, no_mem, stddev_serialize,
-	stddev_deserialize
+	"$stdDevSamp", sizeof(stddev_state), false, acc_compile_unary, stddev_init, acc_eval_unary,
+	stddev_apply, asp_accum_add, stddev_merge, stddev_samp_finalize, noop_destroy, no_mem,
+	stddev_serialize, stddev_deserialize
 };
-

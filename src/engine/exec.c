@@ -200,6 +200,7 @@ bool
 asp_stage_emit(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 {
 	s->out_docs++;
+	x->ctx.doc_gen++;
 	if (s->next)
 	{
 		s->next->in_docs++;
@@ -283,6 +284,7 @@ bool
 asp_exec_push_doc(asp_exec *x, const uint8_t *doc, uint32_t len)
 {
 	asp_arena_reset(x->arena);
+	x->ctx.doc_gen++;
 	x->st.input_count++;
 	x->st.input_bytes += len;
 	if (x->first == NULL)
@@ -308,26 +310,35 @@ asp_exec_push_doc(asp_exec *x, const uint8_t *doc, uint32_t len)
  * _stream_meta.  False if the document is malformed.
  */
 static bool
-raw_keys_check(const uint8_t *doc, uint32_t len, const char *ts, size_t tslen,
-			   bool *conflict)
+raw_keys_check(asp_doc_index *ix, const uint8_t *doc, uint32_t len, const char *ts,
+			   size_t tslen, bool *conflict)
 {
 	asp_raw_iter it;
 	asp_raw_elem e;
 	uint32_t	dlen;
+	int			i;
 
 	memcpy(&dlen, doc, 4);
 	if (BSON_UINT32_FROM_LE(dlen) != len || doc[len - 1] != 0)
 		return false;
 	*conflict = false;
-	asp_raw_iter_init(&it, doc, len);
-	while (asp_raw_iter_next(&it, &e))
+	/* one walk indexes the fields, for this check and for timeField */
+	asp_doc_index_build(ix, doc, len);
+	if (!ix->complete)
 	{
-		if ((e.keylen == tslen && memcmp(e.key, ts, tslen) == 0) ||
-			(e.keylen == 12 && memcmp(e.key, "_stream_meta", 12) == 0))
-			*conflict = true;
+		asp_raw_iter_init(&it, doc, len);
+		while (asp_raw_iter_next(&it, &e))
+			if ((e.keylen == tslen && memcmp(e.key, ts, tslen) == 0) ||
+				(e.keylen == 12 && memcmp(e.key, "_stream_meta", 12) == 0))
+				*conflict = true;
+		/* a walk that stopped early means a malformed document */
+		return it.p == it.end;
 	}
-	/* a walk that stopped early means a malformed document */
-	return it.p == it.end;
+	for (i = 0; i < ix->n; i++)
+		if ((ix->e[i].keylen == tslen && memcmp(ix->e[i].key, ts, tslen) == 0) ||
+			(ix->e[i].keylen == 12 && memcmp(ix->e[i].key, "_stream_meta", 12) == 0))
+			*conflict = true;
+	return true;
 }
 
 /*
@@ -364,11 +375,13 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 		exec_dlq(x, "$source", NULL, 0, reason);
 		return true;
 	}
-	if (len < 5 || !raw_keys_check(doc, len, p->ts_field, tslen, &conflict))
+	x->ctx.doc_gen++;
+	if (len < 5 || !raw_keys_check(&x->ctx.index, doc, len, p->ts_field, tslen, &conflict))
 	{
 		exec_dlq(x, "$source", NULL, 0, "the source message is not a valid BSON document");
 		return true;
 	}
+	x->ctx.index.gen = x->ctx.doc_gen;	/* valid for the input, for timeField */
 
 	if (p->time_field)
 	{
@@ -428,6 +441,31 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 		x->ctx.stream_meta_len = x->suffix_len - x->suffix_meta_off;
 		out_doc = d;
 		out_len = (uint32_t) total;
+		/* the rebuilt document has the input's layout plus two fields */
+		x->ctx.doc_gen++;
+		if (x->ctx.index.complete && x->ctx.index.n + 2 <= ASP_DOC_INDEX_MAX)
+		{
+			asp_doc_index *ix = &x->ctx.index;
+			asp_doc_index_entry *t = &ix->e[ix->n];
+			asp_doc_index_entry *m = &ix->e[ix->n + 1];
+			const uint8_t *sfx = d + 4 + body;
+
+			asp_doc_index_rebase(ix, d, out_len);
+			t->elem = sfx;
+			t->type = BSON_TYPE_DATE_TIME;
+			t->key = (const char *) sfx + 1;
+			t->keylen = (uint32_t) tslen;
+			t->value = sfx + x->suffix_date_off;
+			t->vsize = 8;
+			m->elem = sfx + x->suffix_date_off + 8;
+			m->type = BSON_TYPE_DOCUMENT;
+			m->key = (const char *) m->elem + 1;
+			m->keylen = 12;
+			m->value = sfx + x->suffix_meta_off;
+			m->vsize = x->ctx.stream_meta_len;
+			ix->n += 2;
+			ix->gen = x->ctx.doc_gen;
+		}
 	}
 	else
 	{
@@ -474,6 +512,7 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 		}
 		out_doc = bson_get_data(b);
 		out_len = b->len;
+		x->ctx.doc_gen++;
 	}
 	x->ctx.event_time = event_time_ms;
 

@@ -185,8 +185,31 @@ eval_current_path(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	const bson_value_t *cur = &ctx->vars[ASP_VAR_CURRENT];
 
 	if (cur->value_type == BSON_TYPE_DOCUMENT)
-		asp_path_get(&e->path, 0, cur->value.v_doc.data, cur->value.v_doc.data_len,
-					 ctx->arena, out);
+	{
+		const uint8_t *doc = cur->value.v_doc.data;
+		uint32_t	len = cur->value.v_doc.data_len;
+		asp_doc_index *ix = &ctx->index;
+
+		/* the first segment through the document's field index */
+		if (ix->doc != doc || ix->gen != ctx->doc_gen || ix->len != len)
+		{
+			asp_doc_index_build(ix, doc, len);
+			ix->gen = ctx->doc_gen;
+		}
+		if (ix->complete)
+		{
+			bson_value_t v;
+
+			if (!asp_doc_index_get(ix, e->path.parts[0].name, e->path.parts[0].len, &v))
+				asp_value_set_missing(out);
+			else if (e->path.nparts == 1)
+				*out = v;
+			else
+				asp_path_get_value(&e->path, 1, &v, ctx->arena, out);
+			return true;
+		}
+		asp_path_get(&e->path, 0, doc, len, ctx->arena, out);
+	}
 	else
 		asp_path_get_value(&e->path, 0, cur, ctx->arena, out);
 	return true;

@@ -72,6 +72,14 @@ struct asp_eval_ctx
 	int64_t		window_start;	/* ms since epoch */
 	int64_t		window_end;
 	int64_t		event_time;		/* event time of the current source document */
+	/*
+	 * doc_gen changes whenever a document is handed to a stage; the field
+	 * index is valid only for (index.doc, index.gen == doc_gen).  A stage
+	 * output buffer is reused at the same address for the next document,
+	 * so the address alone does not identify a document.
+	 */
+	uint64_t	doc_gen;
+	asp_doc_index index;
 	const uint8_t *stream_meta;	/* _stream_meta document of the input, or NULL */
 	uint32_t	stream_meta_len;
 };
@@ -158,6 +166,18 @@ asp_expr_eval(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 
 /* asp_eval_ctx_init: zero the context and attach arena and error */
 extern void asp_eval_ctx_init(asp_eval_ctx *ctx, asp_arena *arena, asp_error *err);
+
+/*
+ * asp_eval_ctx_new_document: a new document is about to be evaluated
+ * (invalidates the field index).  The executor does this on every hand-off
+ * between stages; code that drives a context directly and reuses memory
+ * for successive documents must call it before each one.
+ */
+static inline void
+asp_eval_ctx_new_document(asp_eval_ctx *ctx)
+{
+	ctx->doc_gen++;
+}
 
 /* asp_eval_ctx_set_root: $$ROOT and $$CURRENT = the document */
 static inline void

@@ -298,7 +298,17 @@ eval_subtract(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 		}
 		if (asp_value_is_number(&v[1]))
 		{
-			if (!coerce_long(ctx, &v[1], &r))
+			if (v[1].value_type == BSON_TYPE_DOUBLE || v[1].value_type == BSON_TYPE_DECIMAL128)
+			{
+				/* a fractional number of ms rounds, as in $add */
+				double		d = asp_value_as_double(&v[1]);
+
+				if (!(d >= -9.2e18 && d <= 9.2e18))
+					return asp_eval_error(ctx, "can't $subtract %s from Date: value out of range",
+										  asp_type_name(v[1].value_type));
+				r = llround(d);
+			}
+			else if (!coerce_long(ctx, &v[1], &r))
 				return false;
 			asp_value_set_date(out, (int64_t) ((uint64_t) v[0].value.v_datetime - (uint64_t) r));
 			return true;
@@ -448,7 +458,8 @@ eval_mod(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 		}
 		if (asp_value_as_double(&v[1]) == 0)
 			return asp_eval_error(ctx, "can't $mod by zero");
-		if (lt == BSON_TYPE_DOUBLE || (rt == BSON_TYPE_DOUBLE && !value_integral(&v[1])))
+		/* MongoDB 7.2+: the result has the wider type of the two operands */
+		if (lt == BSON_TYPE_DOUBLE || rt == BSON_TYPE_DOUBLE)
 		{
 			asp_value_set_double(out, fmod(asp_value_as_double(&v[0]),
 										   asp_value_as_double(&v[1])));

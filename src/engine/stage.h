@@ -50,6 +50,14 @@ typedef struct asp_stage_ops
  * Elsewhere (after the first blocking stage of a window pipeline) a
  * blocking stage uses its own state: push adds, flush emits and resets.
  */
+/*
+ * asp_block_ops has optional members at its end (state_add_multi) that
+ * positional initialisers may leave out (they are NULL).  The PostgreSQL
+ * build passes -Wno-missing-field-initializers; this keeps the engine's
+ * own -Wall -Wextra -Werror builds (check-engine, bench) in line with it.
+ */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 typedef struct asp_block_ops
 {
 	void	   *(*state_new) (asp_stage *s);
@@ -61,6 +69,14 @@ typedef struct asp_block_ops
 	void		(*state_free) (asp_stage *s, void *state);
 	/* state_bytes: memory held by the state */
 	size_t		(*state_bytes) (asp_stage *s, void *state);
+	/*
+	 * state_add_multi: add one document to several states (hopping
+	 * windows); NULL = call state_add for each.  Same result as state_add
+	 * on each state in turn, but the document is evaluated once (with the
+	 * evaluation context as it is) and dead-lettered at most once.
+	 */
+	bool		(*state_add_multi) (asp_stage *s, void **states, int nstates, asp_exec *x,
+									const uint8_t *doc, uint32_t len);
 } asp_block_ops;
 
 struct asp_stage

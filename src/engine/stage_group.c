@@ -7,9 +7,17 @@
  * $group keeps, per window, a hash table from group key to the inline
  * states of its accumulators.  Entries live in chunks in insertion order
  * (results are emitted in the order groups were first seen) and the table
- * holds pointers to them; a document costs one key evaluation, one hash
- * probe and one add per accumulator, with no allocation unless a new group
- * appears or an accumulator collects values.
+ * holds pointers to them; a document costs one key evaluation, one eval
+ * per accumulator, one hash probe and one apply per accumulator, with no
+ * allocation unless a new group appears or an accumulator collects values.
+ *
+ * A document is taken atomically: the key and every accumulator's operands
+ * are evaluated first (into a scratch array of the stage), and only when
+ * all succeed is the group looked up or created and the values applied.
+ * A document that fails goes to the dead letter queue without being
+ * counted by any accumulator and without creating a group; a new group
+ * whose key an accumulator refuses (n of $topN... not a positive integer)
+ * is not created either.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +41,7 @@ typedef struct group_spec
 	asp_accum  *acc;
 	size_t	   *state_off;		/* offset of each accumulator state in an entry */
 	size_t		entry_size;
+	asp_accum_input *in;		/* scratch: each accumulator's operands for the current document */
 } group_spec;
 
 typedef struct group_entry
@@ -143,15 +152,22 @@ group_grow(group_state *g)
 	g->cap = ncap;
 }
 
-/* group_lookup: the entry for key, created (with initialised states) if new */
-static group_entry *
-group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key,
-			 bool *is_new)
+/* group_hash: the hash of a group key */
+static inline uint64_t
+group_hash(const bson_value_t *key)
 {
-	uint64_t	h = asp_value_hash(key, 0x2545F4914F6CDD1DULL);
+	return asp_value_hash(key, 0x2545F4914F6CDD1DULL);
+}
+
+/*
+ * group_lookup: the entry for key (hash h), or NULL with *slot set to the
+ * free slot where the key belongs (valid until the table changes).
+ */
+static group_entry *
+group_lookup(group_state *g, const bson_value_t *key, uint64_t h, uint32_t *slot)
+{
 	uint32_t	j;
 	group_entry *e;
-	int			i;
 
 	if (g->count * 2 >= g->cap)
 		group_grow(g);
@@ -159,13 +175,49 @@ group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key,
 	while ((e = g->slots[j]) != NULL)
 	{
 		if (e->hash == h && asp_value_compare(&e->key, key) == 0)
-		{
-			*is_new = false;
 			return e;
-		}
 		j = (j + 1) & (g->cap - 1);
 	}
-	e = group_alloc_entry(g, spec);
+	*slot = j;
+	return NULL;
+}
+
+/* group_entry_states_destroy: destroy every accumulator state of an entry */
+static void
+group_entry_states_destroy(const group_spec *spec, group_entry *e)
+{
+	int			i;
+
+	for (i = 0; i < spec->nacc; i++)
+		if (spec->acc[i].def->destroy)
+			spec->acc[i].def->destroy(&spec->acc[i], (char *) e + spec->state_off[i]);
+}
+
+/*
+ * group_create: a new group for key in the free slot that group_lookup
+ * found: states initialised and given the key (asp_accum_start_group),
+ * then the key copied and the entry put in the table.  If an accumulator
+ * refuses the key, the entry is given back and NULL returned (ctx->err
+ * set): nothing of the group remains.
+ */
+static group_entry *
+group_create(group_state *g, const group_spec *spec, const bson_value_t *key, uint64_t h,
+			 uint32_t slot, asp_eval_ctx *ctx)
+{
+	group_entry *e = group_alloc_entry(g, spec);
+	int			i;
+
+	for (i = 0; i < spec->nacc; i++)
+		spec->acc[i].def->init(&spec->acc[i], (char *) e + spec->state_off[i]);
+	for (i = 0; i < spec->nacc; i++)
+	{
+		if (!asp_accum_start_group(&spec->acc[i], (char *) e + spec->state_off[i], key, ctx))
+		{
+			group_entry_states_destroy(spec, e);
+			g->last->used--;	/* e is the last entry of the last chunk */
+			return NULL;
+		}
+	}
 	e->hash = h;
 	if (key_is_scalar(key))
 		e->key = *key;
@@ -175,51 +227,105 @@ group_lookup(group_state *g, const group_spec *spec, const bson_value_t *key,
 		g->key_bytes += key->value_type == BSON_TYPE_UTF8 ? key->value.v_utf8.len + 1 :
 			key->value.v_doc.data_len;
 	}
-	for (i = 0; i < spec->nacc; i++)
-		spec->acc[i].def->init(&spec->acc[i], (char *) e + spec->state_off[i]);
-	g->slots[j] = e;
+	g->slots[slot] = e;
 	g->count++;
-	*is_new = true;
 	return e;
 }
 
+/*
+ * group_eval: the evaluation phase of a document: its group key (null for
+ * missing and undefined) into *key and every accumulator's operands into
+ * spec->in.  False with ctx->err set if any of them fails; no state is
+ * touched either way.
+ */
+static inline bool
+group_eval(group_spec *spec, asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len,
+		   bson_value_t *key)
+{
+	int			i;
+
+	asp_eval_ctx_set_root(ctx, doc, len);
+	if (!asp_expr_eval(spec->id, ctx, key))
+		return false;
+	if (key->value_type == BSON_TYPE_EOD || key->value_type == BSON_TYPE_UNDEFINED)
+		asp_value_set_null(key);
+	for (i = 0; i < spec->nacc; i++)
+		if (!spec->acc[i].def->eval(&spec->acc[i], ctx, &spec->in[i]))
+			return false;
+	return true;
+}
+
+/*
+ * group_fold: the apply phase of an evaluated document for one state: find
+ * or create its group and apply every accumulator.  False (ctx->err) if
+ * the group cannot be created (nothing is left of it) or an accumulator
+ * is over its memory limit (the accumulators before it keep the document).
+ */
+static inline bool
+group_fold(group_state *g, const group_spec *spec, const bson_value_t *key, uint64_t h,
+		   asp_eval_ctx *ctx)
+{
+	uint32_t	slot = 0;
+	group_entry *e;
+	int			i;
+
+	e = group_lookup(g, key, h, &slot);
+	if (e == NULL && (e = group_create(g, spec, key, h, slot, ctx)) == NULL)
+		return false;
+	for (i = 0; i < spec->nacc; i++)
+		if (!spec->acc[i].def->apply(&spec->acc[i], (char *) e + spec->state_off[i],
+									 &spec->in[i], ctx))
+			return false;
+	return true;
+}
+
+/*
+ * group_add_multi: add a document to several states (the windows of a
+ * hopping window that it falls in), evaluating it once.  Each state takes
+ * it or not as group_add would; a document that fails is dead-lettered
+ * once.
+ */
+static bool
+group_add_multi(asp_stage *s, void **states, int nstates, asp_exec *x, const uint8_t *doc,
+				uint32_t len)
+{
+	group_spec *spec = s->data;
+	asp_eval_ctx *ctx = asp_exec_ctx(x);
+	bson_value_t key;
+	uint64_t	h;
+	bool		dead = false;
+	int			k;
+
+	if (nstates <= 0)
+		return true;
+	if (!group_eval(spec, ctx, doc, len, &key))
+	{
+		asp_exec_dlq(x, s, doc, len, ctx->err->message);
+		return true;
+	}
+	h = group_hash(&key);
+	for (k = 0; k < nstates; k++)
+	{
+		if (!group_fold(states[k], spec, &key, h, ctx) && !dead)
+		{
+			asp_exec_dlq(x, s, doc, len, ctx->err->message);
+			dead = true;
+		}
+	}
+	return true;
+}
+
+/* group_add: evaluate a document, then fold it into its group of state */
 static bool
 group_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
 {
 	group_spec *spec = s->data;
 	asp_eval_ctx *ctx = asp_exec_ctx(x);
 	bson_value_t key;
-	group_entry *e;
-	bool		is_new;
-	int			i;
 
-	asp_eval_ctx_set_root(ctx, doc, len);
-	if (!asp_expr_eval(spec->id, ctx, &key))
-	{
+	if (!group_eval(spec, ctx, doc, len, &key) ||
+		!group_fold(state, spec, &key, group_hash(&key), ctx))
 		asp_exec_dlq(x, s, doc, len, ctx->err->message);
-		return true;
-	}
-	if (key.value_type == BSON_TYPE_EOD || key.value_type == BSON_TYPE_UNDEFINED)
-		asp_value_set_null(&key);
-	e = group_lookup(state, spec, &key, &is_new);
-	if (is_new)
-	{
-		/* accumulators whose n depends on the group key ($topN ...) */
-		for (i = 0; i < spec->nacc; i++)
-			if (!asp_accum_start_group(&spec->acc[i], (char *) e + spec->state_off[i], &e->key, ctx))
-			{
-				asp_exec_dlq(x, s, doc, len, ctx->err->message);
-				return true;
-			}
-	}
-	for (i = 0; i < spec->nacc; i++)
-	{
-		if (!spec->acc[i].def->add(&spec->acc[i], (char *) e + spec->state_off[i], ctx))
-		{
-			asp_exec_dlq(x, s, doc, len, ctx->err->message);
-			return true;
-		}
-	}
 	return true;
 }
 
@@ -334,11 +440,13 @@ group_destroy(asp_stage *s)
 		asp_accum_destroy_compiled(&spec->acc[i]);
 	free(spec->acc);
 	free(spec->state_off);
+	free(spec->in);
 	free(spec);
 }
 
 static const asp_block_ops group_bops = {
-	group_state_new, group_add, group_emit, group_state_free, group_state_bytes
+	group_state_new, group_add, group_emit, group_state_free, group_state_bytes,
+	group_add_multi
 };
 static const asp_stage_ops group_ops = {
 	asp_block_push, asp_block_flush, group_destroy, asp_block_reset
@@ -364,8 +472,13 @@ asp_stage_compile_group(const bson_value_t *spec, asp_stage_compile_ctx *cc)
 	while (bson_iter_next(&it))
 		n++;
 	g = calloc(1, sizeof(group_spec));
+	if (g == NULL)
+		abort();
 	g->acc = calloc(n > 0 ? n : 1, sizeof(asp_accum));
 	g->state_off = calloc(n > 0 ? n : 1, sizeof(size_t));
+	g->in = calloc(n > 0 ? n : 1, sizeof(asp_accum_input));
+	if (g->acc == NULL || g->state_off == NULL || g->in == NULL)
+		abort();
 	s = asp_stage_new(&group_ops, "$group", cc);
 	s->data = g;
 	s->bops = &group_bops;

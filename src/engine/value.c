@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "value.h"
@@ -838,10 +839,8 @@ asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e)
 		return false;
 	e->elem = p;
 	e->type = *p;
-	k = p + 1;
-	/* keys are short: a byte loop beats a call to memchr */
-	while (k < end && *k)
-		k++;
+	/* bounded: asp_raw_iter_init checked that the document ends in NUL */
+	k = p + 1 + strlen((const char *) p + 1);
 	if (k >= end)
 		return false;
 	e->key = (const char *) p + 1;
@@ -879,6 +878,74 @@ asp_doc_get(const uint8_t *doc, uint32_t len, const char *key, uint32_t keylen,
 				raw_fill_value(doc, len, e.elem, e.type, e.value, e.vsize, out);
 				return out->value_type != BSON_TYPE_EOD;
 			}
+		}
+	}
+	out->value_type = BSON_TYPE_EOD;
+	return false;
+}
+
+/* asp_doc_index_build: index the top-level fields of doc in one walk */
+void
+asp_doc_index_build(asp_doc_index *ix, const uint8_t *doc, uint32_t len)
+{
+	asp_raw_iter it;
+	asp_raw_elem e;
+
+	ix->doc = doc;
+	ix->len = len;
+	ix->n = 0;
+	ix->complete = false;
+	if (!asp_raw_iter_init(&it, doc, len))
+		return;
+	while (asp_raw_iter_next(&it, &e))
+	{
+		asp_doc_index_entry *x;
+
+		if (ix->n == ASP_DOC_INDEX_MAX)
+			return;				/* too many fields: lookups walk instead */
+		x = &ix->e[ix->n++];
+		x->key = e.key;
+		x->keylen = e.keylen;
+		x->type = e.type;
+		x->vsize = e.vsize;
+		x->elem = e.elem;
+		x->value = e.value;
+	}
+	ix->complete = it.p == it.end;
+}
+
+/* asp_doc_index_rebase: move the index onto a copy with the same layout */
+void
+asp_doc_index_rebase(asp_doc_index *ix, const uint8_t *doc, uint32_t len)
+{
+	ptrdiff_t	d = doc - ix->doc;
+	int			i;
+
+	for (i = 0; i < ix->n; i++)
+	{
+		ix->e[i].key += d;
+		ix->e[i].elem += d;
+		ix->e[i].value += d;
+	}
+	ix->doc = doc;
+	ix->len = len;
+}
+
+/* asp_doc_index_get: a top-level field through a complete index */
+bool
+asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
+				  bson_value_t *out)
+{
+	int			i;
+
+	for (i = 0; i < ix->n; i++)
+	{
+		const asp_doc_index_entry *x = &ix->e[i];
+
+		if (x->keylen == keylen && x->key[0] == key[0] && memcmp(x->key, key, keylen) == 0)
+		{
+			raw_fill_value(ix->doc, ix->len, x->elem, x->type, x->value, x->vsize, out);
+			return out->value_type != BSON_TYPE_EOD;
 		}
 	}
 	out->value_type = BSON_TYPE_EOD;

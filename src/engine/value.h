@@ -218,7 +218,8 @@ typedef struct asp_raw_elem
 static inline bool
 asp_raw_iter_init(asp_raw_iter *it, const uint8_t *doc, uint32_t len)
 {
-	if (len < 5)
+	/* the last byte is NUL in any document: it bounds the key scans */
+	if (len < 5 || doc[len - 1] != 0)
 	{
 		it->p = it->end = doc;
 		return false;
@@ -230,6 +231,45 @@ asp_raw_iter_init(asp_raw_iter *it, const uint8_t *doc, uint32_t len)
 
 /* asp_raw_iter_next: the next element; false at the end or on malformed input */
 extern bool asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e);
+
+/*
+ * asp_doc_index: the top-level fields of one document, found in a single
+ * walk, so that the several field paths of a stage ("$timestamp",
+ * "$group_id", "$obs.watts", "$obs.temp") do not each walk the document.
+ * The evaluation context keeps one, tagged with the document and a
+ * generation number (see expr.h).
+ */
+#define ASP_DOC_INDEX_MAX 32
+
+typedef struct asp_doc_index_entry
+{
+	const char *key;
+	uint32_t	keylen;
+	uint8_t		type;
+	uint32_t	vsize;
+	const uint8_t *elem;		/* the type byte */
+	const uint8_t *value;
+} asp_doc_index_entry;
+
+typedef struct asp_doc_index
+{
+	const uint8_t *doc;			/* indexed document, NULL when none */
+	uint32_t	len;
+	uint64_t	gen;			/* context generation it was built in */
+	bool		complete;		/* every field is in e[] (else fall back to a walk) */
+	int			n;
+	asp_doc_index_entry e[ASP_DOC_INDEX_MAX];
+} asp_doc_index;
+
+/* asp_doc_index_build: index the top-level fields of doc */
+extern void asp_doc_index_build(asp_doc_index *ix, const uint8_t *doc, uint32_t len);
+
+/* asp_doc_index_rebase: the same index for a copy of the document at doc (same layout) */
+extern void asp_doc_index_rebase(asp_doc_index *ix, const uint8_t *doc, uint32_t len);
+
+/* asp_doc_index_get: a field through a complete index (missing if absent) */
+extern bool asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
+							  bson_value_t *out);
 
 /*
  * asp_doc_get: find a top-level field by name in raw BSON; returns false

@@ -178,6 +178,7 @@ add_range(runner *r, void *st, const docs *ds, int from, int to)
 
 		memcpy(copy, bson_get_data(ds->d[i]), ds->d[i]->len);
 		asp_arena_reset(r->arena);
+		asp_eval_ctx_new_document(&r->ctx);
 		asp_eval_ctx_set_root(&r->ctx, copy, ds->d[i]->len);
 		okay = r->a.def->add(&r->a, st, &r->ctx);
 		memset(copy, 0xAB, ds->d[i]->len);

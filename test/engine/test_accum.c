@@ -242,25 +242,38 @@ test_n_family(void)
 						 "[{\"a\": [1], \"b\": [2]}]", "cannot sort with keys that are parallel arrays");
 }
 
-/* test_start_group: a non-constant n evaluated against {_id: <key>} */
+/* key_doc: a group key given as JSON, as a document value borrowed from *b */
+static bson_value_t
+key_doc(const char *json, bson_t **b)
+{
+	bson_value_t v;
+
+	*b = bson_new_from_json((const uint8_t *) json, -1, NULL);
+	asp_value_set_doc(&v, BSON_TYPE_DOCUMENT, bson_get_data(*b), (*b)->len);
+	return v;
+}
+
+/* test_start_group: a non-constant n evaluated with the group key's fields as the document */
 static void
 test_start_group(void)
 {
 	runner		r;
-	docs		ds = parse_docs("[{\"_id\": 1, \"x\": 1}, {\"_id\": 1, \"x\": 2}, {\"x\": 3}, {\"x\": 4}]");
+	docs		ds = parse_docs("[{\"k\": 1, \"x\": 1}, {\"k\": 1, \"x\": 2}, {\"x\": 3}, {\"x\": 4}]");
 	void	   *st;
 	char	   *got;
 	bson_value_t key;
+	bson_t	   *kb;
 
-	if (!runner_init(&r, "{\"$lastN\": {\"n\": \"$_id\", \"input\": \"$x\"}}"))
+	if (!runner_init(&r, "{\"$lastN\": {\"n\": \"$k\", \"input\": \"$x\"}}"))
 	{
-		ok(0, "compile $lastN with n: $_id");
+		ok(0, "compile $lastN with n: $k");
 		free_docs(&ds);
 		return;
 	}
 	st = state_new(&r);
-	asp_value_set_int32(&key, 3);
-	ok(asp_accum_start_group(&r.a, st, &key, &r.ctx), "start_group evaluates n against {_id: 3}");
+	key = key_doc("{\"k\": 3}", &kb);
+	ok(asp_accum_start_group(&r.a, st, &key, &r.ctx), "start_group evaluates n against the key {k: 3}");
+	bson_destroy(kb);
 	add_range(&r, st, &ds, 0, ds.n);
 	got = result_json(&r, st);
 	ok(got && strstr(got, "\"2\"") && strstr(got, "\"4\"") && !strstr(got, "\"1\""),
@@ -276,11 +289,59 @@ test_start_group(void)
 	bson_free(got);
 	state_free(&r, st);
 
+	/* a key that is not a document: n is evaluated against {} */
+	st = state_new(&r);
+	asp_value_set_int32(&key, 3);
+	asp_error_init(&r.err);
+	ok(!asp_accum_start_group(&r.a, st, &key, &r.ctx) &&
+	   strstr(r.err.message, "Value for 'n' must be of integral type, but found missing"),
+	   "a scalar key gives an empty document: %s", r.err.message);
+	state_free(&r, st);
+
+	st = state_new(&r);
+	key = key_doc("{\"k\": 0}", &kb);
+	asp_error_init(&r.err);
+	ok(!asp_accum_start_group(&r.a, st, &key, &r.ctx) &&
+	   strstr(r.err.message, "'n' must be greater than 0, found 0"),
+	   "start_group reports n = 0 from the key: %s", r.err.message);
+	bson_destroy(kb);
+	state_free(&r, st);
+
 	st = state_new(&r);
 	asp_value_set_null(&key);
 	asp_error_init(&r.err);
 	ok(!asp_accum_start_group(&r.a, st, &key, &r.ctx) && strstr(r.err.message, "integral type"),
 	   "start_group reports a bad n");
+	state_free(&r, st);
+	runner_done(&r);
+
+	/* $_id is not a field of the key document */
+	runner_init(&r, "{\"$firstN\": {\"n\": \"$_id\", \"input\": \"$x\"}}");
+	st = state_new(&r);
+	key = key_doc("{\"_id\": 2}", &kb);
+	ok(asp_accum_start_group(&r.a, st, &key, &r.ctx), "a key document with an _id field gives n");
+	bson_destroy(kb);
+	state_free(&r, st);
+	st = state_new(&r);
+	asp_value_set_int32(&key, 2);
+	asp_error_init(&r.err);
+	ok(!asp_accum_start_group(&r.a, st, &key, &r.ctx), "n: \"$_id\" with a scalar key is missing");
+	state_free(&r, st);
+	runner_done(&r);
+
+	/* $cond on a key field; $$ROOT is the key document; ctx's root is restored */
+	runner_init(&r, "{\"$firstN\": {\"n\": {\"$cond\": [{\"$eq\": [\"$$ROOT\", {\"k\": \"a\"}]}, 1, 2]}, \"input\": \"$x\"}}");
+	st = state_new(&r);
+	key = key_doc("{\"k\": \"a\"}", &kb);
+	asp_value_set_int32(&r.ctx.vars[0], 77);
+	ok(asp_accum_start_group(&r.a, st, &key, &r.ctx) && r.ctx.vars[0].value_type == BSON_TYPE_INT32 &&
+	   r.ctx.vars[0].value.v_int32 == 77, "start_group with $$ROOT = the key, and $$ROOT restored");
+	bson_destroy(kb);
+	add_range(&r, st, &ds, 0, ds.n);
+	got = result_json(&r, st);
+	ok(got && strstr(got, "[ { \"$numberInt\" : \"1\" } ]") != NULL, "n = 1 for {k: \"a\"}: %s",
+	   got ? got : "null");
+	bson_free(got);
 	state_free(&r, st);
 	runner_done(&r);
 

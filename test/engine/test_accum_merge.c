@@ -540,7 +540,7 @@ test_n_stress(void)
 	free_docs(&ds);
 }
 
-/* test_start_group_merge: states of one group given the key agree on n and merge */
+/* test_start_group_merge: states of one group given the key {k: 4} agree on n and merge */
 static void
 test_start_group_merge(void)
 {
@@ -552,9 +552,10 @@ test_start_group_merge(void)
 	bson_value_t key;
 	char	   *g1,
 			   *g2;
+	bson_t	   *kb = BCON_NEW("k", BCON_INT64(4));
 
-	runner_init(&r, "{\"$firstN\": {\"n\": \"$_id\", \"input\": \"$x\"}}");
-	asp_value_set_int64(&key, 4);
+	runner_init(&r, "{\"$firstN\": {\"n\": \"$k\", \"input\": \"$x\"}}");
+	asp_value_set_doc(&key, BSON_TYPE_DOCUMENT, bson_get_data(kb), kb->len);
 	seq = state_new(&r);
 	a = state_new(&r);
 	b = state_new(&r);
@@ -575,6 +576,7 @@ test_start_group_merge(void)
 	state_free(&r, a);
 	state_free(&r, b);
 	runner_done(&r);
+	bson_destroy(kb);
 	free_docs(&ds);
 }
 
