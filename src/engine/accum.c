@@ -225,22 +225,24 @@ last_merge(const asp_accum *a, void *dst, const void *src, asp_error *err)
 /* ---------- definitions ---------- */
 
 static const asp_accum_def def_min = {
-	"$min", sizeof(acc_val), false, acc_compile_unary, val_init, acc_eval_unary, min_apply,
-	asp_accum_add, min_merge, val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
+	"$min", sizeof(acc_val), false, acc_compile_unary, val_init, asp_accum_eval_unary,
+	min_apply, asp_accum_add, min_merge, val_finalize, val_destroy, val_mem, val_serialize,
+	val_deserialize
 };
 static const asp_accum_def def_max = {
-	"$max", sizeof(acc_val), false, acc_compile_unary, val_init, acc_eval_unary, max_apply,
-	asp_accum_add, max_merge, val_finalize, val_destroy, val_mem, val_serialize, val_deserialize
+	"$max", sizeof(acc_val), false, acc_compile_unary, val_init, asp_accum_eval_unary,
+	max_apply, asp_accum_add, max_merge, val_finalize, val_destroy, val_mem, val_serialize,
+	val_deserialize
 };
 static const asp_accum_def def_first = {
-	"$first", sizeof(acc_val), true, acc_compile_unary, val_init, acc_eval_unary, first_apply,
-	asp_accum_add, first_merge, val_finalize, val_destroy, val_mem, val_serialize,
-	val_deserialize
+	"$first", sizeof(acc_val), true, acc_compile_unary, val_init, asp_accum_eval_unary,
+	first_apply, asp_accum_add, first_merge, val_finalize, val_destroy, val_mem,
+	val_serialize, val_deserialize
 };
 static const asp_accum_def def_last = {
-	"$last", sizeof(acc_val), true, acc_compile_unary, val_init, acc_eval_unary, last_apply,
-	asp_accum_add, last_merge, val_finalize, val_destroy, val_mem, val_serialize,
-	val_deserialize
+	"$last", sizeof(acc_val), true, acc_compile_unary, val_init, asp_accum_eval_unary,
+	last_apply, asp_accum_add, last_merge, val_finalize, val_destroy, val_mem,
+	val_serialize, val_deserialize
 };
 static const asp_accum_def *const accum_defs[] = {
 	&acc_def_sum, &acc_def_avg, &acc_def_count, &def_min, &def_max, &def_first, &def_last,
@@ -293,9 +295,9 @@ acc_compile_unary(asp_expr_compiler *c, const bson_value_t *operand, asp_accum *
 	return a->arg != NULL;
 }
 
-/* acc_eval_unary: the eval of single-expression accumulators: the operand's value */
+/* asp_accum_eval_unary: the eval of single-expression accumulators: the operand's value */
 bool
-acc_eval_unary(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in)
+asp_accum_eval_unary(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in)
 {
 	in->n = 1;
 	return asp_expr_eval(a->arg, ctx, &in->v[0]);

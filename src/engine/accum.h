@@ -140,6 +140,14 @@ extern bool asp_accum_start_group(const asp_accum *a, void *state,
 								  const bson_value_t *group_id, asp_eval_ctx *ctx);
 
 /*
+ * asp_accum_eval_unary: the eval of the single-expression accumulators
+ * ($sum $avg $min $max $first $last $push $addToSet $stdDevPop
+ * $stdDevSamp): in->n = 1 and in->v[0] = the value of a->arg.  A caller
+ * may do that itself for an accumulator whose def->eval is this function.
+ */
+extern bool asp_accum_eval_unary(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in);
+
+/*
  * asp_accum_add: eval + apply of one document (ctx's current document);
  * the add of every accumulator definition.
  */

@@ -137,9 +137,9 @@ push_deserialize(const asp_accum *a, void *state, const bson_value_t *v, asp_err
 }
 
 const asp_accum_def acc_def_push = {
-	"$push", sizeof(acc_list), true, acc_compile_unary, list_init, acc_eval_unary, push_apply,
-	asp_accum_add, push_merge, push_finalize, push_destroy, push_mem, push_serialize,
-	push_deserialize
+	"$push", sizeof(acc_list), true, acc_compile_unary, list_init, asp_accum_eval_unary,
+	push_apply, asp_accum_add, push_merge, push_finalize, push_destroy, push_mem,
+	push_serialize, push_deserialize
 };
 
 /* ---------- $addToSet ---------- */
@@ -320,7 +320,7 @@ set_deserialize(const asp_accum *a, void *state, const bson_value_t *v, asp_erro
 }
 
 const asp_accum_def acc_def_add_to_set = {
-	"$addToSet", sizeof(set_state), true, acc_compile_unary, list_init, acc_eval_unary,
+	"$addToSet", sizeof(set_state), true, acc_compile_unary, list_init, asp_accum_eval_unary,
 	set_apply, asp_accum_add, set_merge, set_finalize, set_destroy, set_mem, set_serialize,
 	set_deserialize
 };

@@ -175,9 +175,6 @@ extern bool acc_compile_error(asp_expr_compiler *c, const asp_accum *a, const ch
 /* acc_compile_unary: the operand of a single-expression accumulator */
 extern bool acc_compile_unary(asp_expr_compiler *c, const bson_value_t *operand, asp_accum *a);
 
-/* acc_eval_unary: eval of a single-expression accumulator (in->v[0]) */
-extern bool acc_eval_unary(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in);
-
 /* acc_eval_none: eval of an accumulator without operands (n = 0) */
 extern bool acc_eval_none(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in);
 

@@ -753,13 +753,13 @@ stddev_deserialize(const asp_accum *a, void *state, const bson_value_t *v, asp_e
 /* ---------- definitions ---------- */
 
 const asp_accum_def acc_def_sum = {
-	"$sum", sizeof(sum_state), false, acc_compile_unary, sum_init, acc_eval_unary, sum_apply,
-	asp_accum_add, sum_merge, sum_finalize, noop_destroy, no_mem, sum_serialize,
+	"$sum", sizeof(sum_state), false, acc_compile_unary, sum_init, asp_accum_eval_unary,
+	sum_apply, asp_accum_add, sum_merge, sum_finalize, noop_destroy, no_mem, sum_serialize,
 	sum_deserialize
 };
 const asp_accum_def acc_def_avg = {
-	"$avg", sizeof(avg_state), false, acc_compile_unary, avg_init, acc_eval_unary, avg_apply,
-	asp_accum_add, avg_merge, avg_finalize, noop_destroy, no_mem, avg_serialize,
+	"$avg", sizeof(avg_state), false, acc_compile_unary, avg_init, asp_accum_eval_unary,
+	avg_apply, asp_accum_add, avg_merge, avg_finalize, noop_destroy, no_mem, avg_serialize,
 	avg_deserialize
 };
 const asp_accum_def acc_def_count = {
@@ -768,12 +768,12 @@ const asp_accum_def acc_def_count = {
 	count_serialize, count_deserialize
 };
 const asp_accum_def acc_def_stddev_pop = {
-	"$stdDevPop", sizeof(stddev_state), false, acc_compile_unary, stddev_init, acc_eval_unary,
-	stddev_apply, asp_accum_add, stddev_merge, stddev_pop_finalize, noop_destroy, no_mem,
-	stddev_serialize, stddev_deserialize
+	"$stdDevPop", sizeof(stddev_state), false, acc_compile_unary, stddev_init,
+	asp_accum_eval_unary, stddev_apply, asp_accum_add, stddev_merge, stddev_pop_finalize,
+	noop_destroy, no_mem, stddev_serialize, stddev_deserialize
 };
 const asp_accum_def acc_def_stddev_samp = {
-	"$stdDevSamp", sizeof(stddev_state), false, acc_compile_unary, stddev_init, acc_eval_unary,
-	stddev_apply, asp_accum_add, stddev_merge, stddev_samp_finalize, noop_destroy, no_mem,
-	stddev_serialize, stddev_deserialize
+	"$stdDevSamp", sizeof(stddev_state), false, acc_compile_unary, stddev_init,
+	asp_accum_eval_unary, stddev_apply, asp_accum_add, stddev_merge, stddev_samp_finalize,
+	noop_destroy, no_mem, stddev_serialize, stddev_deserialize
 };

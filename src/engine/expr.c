@@ -117,6 +117,7 @@ asp_expr_new(const char *name, asp_expr_eval_fn eval, int nargs)
 	e->eval = eval;
 	e->nargs = nargs;
 	e->var = -1;
+	e->hint = -1;
 	if (nargs > 0)
 	{
 		e->args = calloc(nargs, sizeof(asp_expr *));
@@ -200,7 +201,9 @@ eval_current_path(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 		{
 			bson_value_t v;
 
-			if (!asp_doc_index_get(ix, e->path.parts[0].name, e->path.parts[0].len, &v))
+			/* the hint is a cache: a compiled pipeline runs on one thread */
+			if (!asp_doc_index_get(ix, e->path.parts[0].name, e->path.parts[0].len,
+								   (int *) &e->hint, &v))
 				asp_value_set_missing(out);
 			else if (e->path.nparts == 1)
 				*out = v;

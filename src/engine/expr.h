@@ -60,6 +60,7 @@ struct asp_expr
 	void	   *data;			/* operator-specific compiled data */
 	void		(*free_data) (void *data);
 	bool		is_const;		/* evaluates to `constant`, no document needed */
+	int			hint;			/* field paths: index position of the key last time */
 };
 
 struct asp_eval_ctx

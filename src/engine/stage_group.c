@@ -42,7 +42,18 @@ typedef struct group_spec
 	size_t	   *state_off;		/* offset of each accumulator state in an entry */
 	size_t		entry_size;
 	asp_accum_input *in;		/* scratch: each accumulator's operands for the current document */
+	uint8_t    *eval_mode;		/* how each accumulator's operands are evaluated: GROUP_EVAL_* */
 } group_spec;
+
+/*
+ * The evaluation of an accumulator's operands: its def->eval, or, for the
+ * unary accumulators, their operand expression called directly (one call
+ * less per document), or nothing at all for a constant operand ({$sum: 1}),
+ * whose value spec->in holds from compile time on.
+ */
+#define GROUP_EVAL_DEF		0
+#define GROUP_EVAL_EXPR		1
+#define GROUP_EVAL_CONST	2
 
 typedef struct group_entry
 {
@@ -250,8 +261,23 @@ group_eval(group_spec *spec, asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len
 	if (key->value_type == BSON_TYPE_EOD || key->value_type == BSON_TYPE_UNDEFINED)
 		asp_value_set_null(key);
 	for (i = 0; i < spec->nacc; i++)
-		if (!spec->acc[i].def->eval(&spec->acc[i], ctx, &spec->in[i]))
-			return false;
+	{
+		const asp_accum *a = &spec->acc[i];
+
+		switch (spec->eval_mode[i])
+		{
+			case GROUP_EVAL_EXPR:
+				if (!a->arg->eval(a->arg, ctx, &spec->in[i].v[0]))
+					return false;
+				break;
+			case GROUP_EVAL_CONST:
+				break;
+			default:
+				if (!a->def->eval(a, ctx, &spec->in[i]))
+					return false;
+				break;
+		}
+	}
 	return true;
 }
 
@@ -441,6 +467,7 @@ group_destroy(asp_stage *s)
 	free(spec->acc);
 	free(spec->state_off);
 	free(spec->in);
+	free(spec->eval_mode);
 	free(spec);
 }
 
@@ -477,7 +504,8 @@ asp_stage_compile_group(const bson_value_t *spec, asp_stage_compile_ctx *cc)
 	g->acc = calloc(n > 0 ? n : 1, sizeof(asp_accum));
 	g->state_off = calloc(n > 0 ? n : 1, sizeof(size_t));
 	g->in = calloc(n > 0 ? n : 1, sizeof(asp_accum_input));
-	if (g->acc == NULL || g->state_off == NULL || g->in == NULL)
+	g->eval_mode = calloc(n > 0 ? n : 1, sizeof(uint8_t));
+	if (g->acc == NULL || g->state_off == NULL || g->in == NULL || g->eval_mode == NULL)
 		abort();
 	s = asp_stage_new(&group_ops, "$group", cc);
 	s->data = g;
@@ -525,8 +553,21 @@ asp_stage_compile_group(const bson_value_t *spec, asp_stage_compile_ctx *cc)
 
 		for (i = 0; i < g->nacc; i++)
 		{
+			const asp_accum *a = &g->acc[i];
+
 			g->state_off[i] = off;
-			off += (g->acc[i].def->state_size + 7) & ~(size_t) 7;
+			off += (a->def->state_size + 7) & ~(size_t) 7;
+			if (a->def->eval == asp_accum_eval_unary && a->arg != NULL)
+			{
+				g->in[i].n = 1;
+				if (a->arg->is_const)
+				{
+					g->eval_mode[i] = GROUP_EVAL_CONST;
+					g->in[i].v[0] = a->arg->constant;
+				}
+				else
+					g->eval_mode[i] = GROUP_EVAL_EXPR;
+			}
 		}
 	}
 	g->entry_size = (off + 7) & ~(size_t) 7;

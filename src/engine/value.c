@@ -934,16 +934,26 @@ asp_doc_index_rebase(asp_doc_index *ix, const uint8_t *doc, uint32_t len)
 /* asp_doc_index_get: a top-level field through a complete index */
 bool
 asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
-				  bson_value_t *out)
+				  int *hint, bson_value_t *out)
 {
 	int			i;
+	int			h = *hint;
 
+	if (h >= 0 && h < ix->n && ix->e[h].keylen == keylen &&
+		memcmp(ix->e[h].key, key, keylen) == 0)
+	{
+		const asp_doc_index_entry *x = &ix->e[h];
+
+		raw_fill_value(ix->doc, ix->len, x->elem, x->type, x->value, x->vsize, out);
+		return out->value_type != BSON_TYPE_EOD;
+	}
 	for (i = 0; i < ix->n; i++)
 	{
 		const asp_doc_index_entry *x = &ix->e[i];
 
 		if (x->keylen == keylen && x->key[0] == key[0] && memcmp(x->key, key, keylen) == 0)
 		{
+			*hint = i;
 			raw_fill_value(ix->doc, ix->len, x->elem, x->type, x->value, x->vsize, out);
 			return out->value_type != BSON_TYPE_EOD;
 		}

@@ -267,9 +267,13 @@ extern void asp_doc_index_build(asp_doc_index *ix, const uint8_t *doc, uint32_t 
 /* asp_doc_index_rebase: the same index for a copy of the document at doc (same layout) */
 extern void asp_doc_index_rebase(asp_doc_index *ix, const uint8_t *doc, uint32_t len);
 
-/* asp_doc_index_get: a field through a complete index (missing if absent) */
+/*
+ * asp_doc_index_get: a field through a complete index (missing if absent).
+ * *hint is where the caller found this key last time (documents of a
+ * stream share their shape); it is tried first and updated.
+ */
 extern bool asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
-							  bson_value_t *out);
+							  int *hint, bson_value_t *out);
 
 /*
  * asp_doc_get: find a top-level field by name in raw BSON; returns false

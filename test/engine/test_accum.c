@@ -2,10 +2,11 @@
  *
  * test_accum.c
  *	  TAP tests of the $group accumulators (accum*.c): results on mixed
- *	  inputs, numeric type widening, null and missing, the N family, compile
- *	  errors, state sizes, memory accounting, the encoding of owned copies
- *	  and malformed checkpoint states.  Merges, checkpoint round trips and
- *	  large inputs are in test_accum_merge.c.
+ *	  inputs, numeric type widening, null and missing, the N family, n from
+ *	  the group key, the eval/apply phases, compile errors, state sizes,
+ *	  memory accounting, the encoding of owned copies and malformed
+ *	  checkpoint states.  Merges, checkpoint round trips and large inputs
+ *	  are in test_accum_merge.c; the $group stage in test_group.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -355,6 +356,125 @@ test_start_group(void)
 	free_docs(&ds);
 }
 
+/*
+ * test_eval_apply: the two phases.  One evaluated input applied to two
+ * states gives each what add() gives; eval of a failing operand reports
+ * the error; $topN with more sort keys than fit inline uses the arena.
+ */
+static void
+test_eval_apply(void)
+{
+	static const char *const specs[] = {
+		"{\"$sum\": \"$x\"}", "{\"$avg\": \"$x\"}", "{\"$count\": {}}", "{\"$min\": \"$x\"}",
+		"{\"$max\": \"$x\"}", "{\"$first\": \"$x\"}", "{\"$last\": \"$x\"}", "{\"$push\": \"$x\"}",
+		"{\"$addToSet\": \"$x\"}", "{\"$stdDevPop\": \"$x\"}", "{\"$stdDevSamp\": \"$x\"}",
+		"{\"$firstN\": {\"n\": 2, \"input\": \"$x\"}}", "{\"$lastN\": {\"n\": 2, \"input\": \"$x\"}}",
+		"{\"$minN\": {\"n\": 2, \"input\": \"$x\"}}", "{\"$maxN\": {\"n\": 2, \"input\": \"$x\"}}",
+		"{\"$topN\": {\"n\": 2, \"sortBy\": {\"s\": 1}, \"output\": \"$x\"}}",
+		"{\"$bottomN\": {\"n\": 2, \"sortBy\": {\"s\": 1, \"x\": -1, \"a\": 1, \"b\": 1, \"c\": 1}, \"output\": \"$x\"}}",
+		"{\"$top\": {\"sortBy\": {\"s\": -1}, \"output\": \"$x\"}}",
+		"{\"$bottom\": {\"sortBy\": {\"s\": -1}, \"output\": [\"$x\", \"$s\"]}}",
+		NULL
+	};
+	docs		ds = parse_docs("[{\"x\": 3, \"s\": 1}, {\"s\": 2}, {\"x\": \"str\", \"s\": 2}, {\"x\": 1.5, \"s\": 0},"
+								" {\"x\": [1, 2], \"s\": 3}, {\"x\": 3, \"s\": 1}, {\"x\": null}]");
+	int			i,
+				k,
+				bad = 0;
+
+	for (i = 0; specs[i]; i++)
+	{
+		runner		r;
+		void	   *a,
+				   *b,
+				   *c;
+		char	   *ra,
+				   *rb,
+				   *rc;
+
+		if (!runner_init(&r, specs[i]))
+		{
+			bad++;
+			continue;
+		}
+		a = state_new(&r);
+		b = state_new(&r);
+		c = state_new(&r);
+		for (k = 0; k < ds.n; k++)
+		{
+			asp_accum_input in;
+
+			asp_arena_reset(r.arena);
+			asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[k]), ds.d[k]->len);
+			if (!r.a.def->eval(&r.a, &r.ctx, &in) ||
+				!r.a.def->apply(&r.a, a, &in, &r.ctx) || !r.a.def->apply(&r.a, b, &in, &r.ctx))
+				bad++;
+		}
+		add_range(&r, c, &ds, 0, ds.n);
+		ra = result_json(&r, a);
+		rb = result_json(&r, b);
+		rc = result_json(&r, c);
+		if (ra == NULL || rb == NULL || rc == NULL || strcmp(ra, rb) != 0 || strcmp(ra, rc) != 0)
+		{
+			bad++;
+			diag("%s: eval+apply %s, again %s, add %s", specs[i], ra ? ra : "-", rb ? rb : "-",
+				 rc ? rc : "-");
+		}
+		bson_free(ra);
+		bson_free(rb);
+		bson_free(rc);
+		state_free(&r, a);
+		state_free(&r, b);
+		state_free(&r, c);
+		runner_done(&r);
+	}
+	ok(bad == 0, "one evaluated input applied to two states == add(), for every accumulator");
+
+	{
+		runner		r;
+		asp_accum_input in;
+		void	   *st;
+		char	   *got;
+
+		runner_init(&r, "{\"$bottomN\": {\"n\": 2, \"sortBy\": {\"s\": 1, \"x\": -1, \"a\": 1, \"b\": 1}, \"output\": \"$x\"}}");
+		asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[0]), ds.d[0]->len);
+		ok(r.a.def->eval(&r.a, &r.ctx, &in) && in.n == 5 && asp_accum_input_vals(&in) == in.ext &&
+		   in.ext[1].value_type == BSON_TYPE_INT32 && in.ext[2].value_type == BSON_TYPE_NULL &&
+		   in.ext[4].value.v_int32 == 3,
+		   "$bottomN with 4 sort keys: 5 values (keys, output) in the arena");
+		runner_done(&r);
+
+		runner_init(&r, "{\"$topN\": {\"n\": 2, \"sortBy\": {\"s\": 1, \"x\": -1}, \"output\": \"$x\"}}");
+		asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[0]), ds.d[0]->len);
+		ok(r.a.def->eval(&r.a, &r.ctx, &in) && in.n == 3 && asp_accum_input_vals(&in) == in.v &&
+		   in.v[0].value.v_int32 == 1 && in.v[2].value.v_int32 == 3,
+		   "$topN with 2 sort keys: 3 values inline");
+		runner_done(&r);
+
+		runner_init(&r, "{\"$push\": {\"$divide\": [1, \"$x\"]}}");
+		st = state_new(&r);
+		asp_error_init(&r.err);
+		asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[6]), ds.d[6]->len);
+		ok(r.a.def->eval(&r.a, &r.ctx, &in), "eval of {$divide: [1, null]} gives null");
+		ok(r.a.def->apply(&r.a, st, &in, &r.ctx), "and apply takes it");
+		{
+			bson_t	   *zero = BCON_NEW("x", BCON_INT32(0));
+
+			asp_eval_ctx_set_root(&r.ctx, bson_get_data(zero), zero->len);
+			ok(!r.a.def->eval(&r.a, &r.ctx, &in) && strstr(r.err.message, "divide by zero"),
+			   "eval reports an operand error: %s", r.err.message);
+			bson_destroy(zero);
+		}
+		got = result_json(&r, st);
+		ok(got && strstr(got, "[ null ]") != NULL, "the state only has what was applied: %s",
+		   got ? got : "null");
+		bson_free(got);
+		state_free(&r, st);
+		runner_done(&r);
+	}
+	free_docs(&ds);
+}
+
 /* test_compile_errors: every compile error of asp_accum_compile */
 static void
 test_compile_errors(void)
@@ -663,6 +783,7 @@ main(void)
 	test_stddev();
 	test_n_family();
 	test_start_group();
+	test_eval_apply();
 	test_compile_errors();
 	test_state_sizes();
 	test_mem_size();
