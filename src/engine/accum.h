@@ -69,6 +69,9 @@ asp_accum_input_vals(const asp_accum_input *in)
  *	- apply folds an evaluated input into a state; it fails only when a
  *	  limit is hit (the 100 MiB memory limit of collecting accumulators),
  *	  and one input may be applied to several states (hopping windows).
+ *	  (One exception: a state of $firstN ... $bottomN that was not given
+ *	  its key with asp_accum_start_group evaluates n on the current
+ *	  document at its first apply, which can fail.)
  * add is eval followed by apply, for callers with a single accumulator.
  */
 struct asp_accum_def
@@ -148,8 +151,9 @@ extern bool asp_accum_start_group(const asp_accum *a, void *state,
 extern bool asp_accum_eval_unary(const asp_accum *a, asp_eval_ctx *ctx, asp_accum_input *in);
 
 /*
- * asp_accum_add: eval + apply of one document (ctx's current document);
- * the add of every accumulator definition.
+ * asp_accum_add: eval + apply of one document (ctx's current document):
+ * the add of the accumulator definitions (that of $firstN ... $bottomN
+ * first makes sure n is known, as before).
  */
 extern bool asp_accum_add(const asp_accum *a, void *state, asp_eval_ctx *ctx);
 

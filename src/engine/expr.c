@@ -117,7 +117,6 @@ asp_expr_new(const char *name, asp_expr_eval_fn eval, int nargs)
 	e->eval = eval;
 	e->nargs = nargs;
 	e->var = -1;
-	e->hint = -1;
 	if (nargs > 0)
 	{
 		e->args = calloc(nargs, sizeof(asp_expr *));
@@ -149,6 +148,7 @@ asp_expr_free(asp_expr *e)
 	if (e->path.parts)
 		asp_path_destroy(&e->path);
 	free(e->var_slots);
+	free(e->hints);
 	if (e->data && e->free_data)
 		e->free_data(e->data);
 	free(e);
@@ -180,39 +180,95 @@ asp_expr_new_literal(const bson_value_t *v)
 
 /* ---------- field paths and variables ---------- */
 
+/*
+ * ctx_index: an index of doc valid for the current document generation:
+ * the main slot for the document itself, else one of the sub-document
+ * slots (built on first use, replaced round-robin).
+ */
+static asp_doc_index *
+ctx_index(asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len, bool top)
+{
+	asp_doc_index *ix;
+	int			i;
+
+	if (top || ctx->index.doc == doc)
+	{
+		ix = &ctx->index;
+		if (ix->doc != doc || ix->gen != ctx->doc_gen || ix->len != len)
+		{
+			asp_doc_index_build(ix, doc, len);
+			ix->gen = ctx->doc_gen;
+		}
+		return ix;
+	}
+	for (i = 0; i < ASP_EVAL_SUBINDEX; i++)
+	{
+		ix = &ctx->subindex[i];
+		if (ix->doc == doc && ix->len == len && ix->gen == ctx->doc_gen)
+			return ix;
+	}
+	ix = &ctx->subindex[ctx->subindex_next];
+	ctx->subindex_next = (ctx->subindex_next + 1) % ASP_EVAL_SUBINDEX;
+	asp_doc_index_build(ix, doc, len);
+	ix->gen = ctx->doc_gen;
+	return ix;
+}
+
+/*
+ * indexed_path_get: MongoDB's field path semantics (asp_path_get) through
+ * the field indexes, with a position hint per segment: documents of a
+ * stream share a shape, so each segment is usually found at the first try.
+ */
+static void
+indexed_path_get(asp_eval_ctx *ctx, const asp_expr *e, const uint8_t *doc, uint32_t len,
+				 bson_value_t *out)
+{
+	int			i;
+
+	for (i = 0; i < e->path.nparts; i++)
+	{
+		asp_doc_index *ix = ctx_index(ctx, doc, len, i == 0);
+		bson_value_t v;
+
+		if (!ix->complete)
+		{
+			asp_path_get(&e->path, i, doc, len, ctx->arena, out);
+			return;
+		}
+		/* the hints are a cache: a compiled pipeline runs on one thread */
+		if (!asp_doc_index_get(ix, e->path.parts[i].name, e->path.parts[i].len,
+							   &e->hints[i], &v))
+		{
+			asp_value_set_missing(out);
+			return;
+		}
+		if (i == e->path.nparts - 1)
+		{
+			*out = v;
+			return;
+		}
+		if (v.value_type == BSON_TYPE_DOCUMENT)
+		{
+			doc = v.value.v_doc.data;
+			len = v.value.v_doc.data_len;
+			continue;
+		}
+		if (v.value_type == BSON_TYPE_ARRAY)
+			asp_path_get_value(&e->path, i + 1, &v, ctx->arena, out);	/* maps over the array */
+		else
+			asp_value_set_missing(out);
+		return;
+	}
+	asp_value_set_doc(out, BSON_TYPE_DOCUMENT, doc, len);
+}
+
 static bool
 eval_current_path(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
 	const bson_value_t *cur = &ctx->vars[ASP_VAR_CURRENT];
 
 	if (cur->value_type == BSON_TYPE_DOCUMENT)
-	{
-		const uint8_t *doc = cur->value.v_doc.data;
-		uint32_t	len = cur->value.v_doc.data_len;
-		asp_doc_index *ix = &ctx->index;
-
-		/* the first segment through the document's field index */
-		if (ix->doc != doc || ix->gen != ctx->doc_gen || ix->len != len)
-		{
-			asp_doc_index_build(ix, doc, len);
-			ix->gen = ctx->doc_gen;
-		}
-		if (ix->complete)
-		{
-			bson_value_t v;
-
-			/* the hint is a cache: a compiled pipeline runs on one thread */
-			if (!asp_doc_index_get(ix, e->path.parts[0].name, e->path.parts[0].len,
-								   (int *) &e->hint, &v))
-				asp_value_set_missing(out);
-			else if (e->path.nparts == 1)
-				*out = v;
-			else
-				asp_path_get_value(&e->path, 1, &v, ctx->arena, out);
-			return true;
-		}
-		asp_path_get(&e->path, 0, doc, len, ctx->arena, out);
-	}
+		indexed_path_get(ctx, e, cur->value.v_doc.data, cur->value.v_doc.data_len, out);
 	else
 		asp_path_get_value(&e->path, 0, cur, ctx->arena, out);
 	return true;
@@ -401,6 +457,15 @@ compile_path_string(asp_expr_compiler *c, const char *s, size_t len)
 		asp_error_where(c->err, -1, NULL, c->where);
 		asp_expr_free(e);
 		return NULL;
+	}
+	e->hints = malloc(sizeof(int) * e->path.nparts);
+	if (e->hints == NULL)
+		abort();
+	{
+		int			i;
+
+		for (i = 0; i < e->path.nparts; i++)
+			e->hints[i] = -1;
 	}
 	return e;
 }

@@ -39,6 +39,9 @@ typedef struct asp_op_def asp_op_def;
 typedef bool (*asp_expr_eval_fn) (const asp_expr *e, asp_eval_ctx *ctx,
 								  bson_value_t *out);
 
+/* sub-document field indexes kept per document */
+#define ASP_EVAL_SUBINDEX 3
+
 /* fixed variable slots */
 #define ASP_VAR_ROOT	0
 #define ASP_VAR_CURRENT	1
@@ -60,7 +63,7 @@ struct asp_expr
 	void	   *data;			/* operator-specific compiled data */
 	void		(*free_data) (void *data);
 	bool		is_const;		/* evaluates to `constant`, no document needed */
-	int			hint;			/* field paths: index position of the key last time */
+	int		   *hints;			/* field paths: index position of each segment's key last time */
 };
 
 struct asp_eval_ctx
@@ -80,7 +83,9 @@ struct asp_eval_ctx
 	 * so the address alone does not identify a document.
 	 */
 	uint64_t	doc_gen;
-	asp_doc_index index;
+	asp_doc_index index;		/* the current document's fields (slot 0) */
+	asp_doc_index subindex[ASP_EVAL_SUBINDEX];	/* sub-documents ("obs" of "$obs.watts") */
+	int			subindex_next;	/* round-robin replacement */
 	const uint8_t *stream_meta;	/* _stream_meta document of the input, or NULL */
 	uint32_t	stream_meta_len;
 };

@@ -696,7 +696,7 @@ asp_bson_append_value(bson_t *b, const char *key, int keylen, const bson_value_t
  * when they entered the engine, but the walker still never reads past
  * the end.
  */
-static inline int64_t
+static inline __attribute__((always_inline)) int64_t
 raw_value_size(uint8_t t, const uint8_t *p, size_t avail)
 {
 	int32_t		n;
@@ -826,9 +826,35 @@ raw_fill_value(const uint8_t *doc, uint32_t len, const uint8_t *elem, uint8_t t,
 	}
 }
 
-/* asp_raw_iter_next: the next element of raw BSON */
-bool
-asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e)
+/*
+ * raw_key_len: length of the NUL-terminated key at k, eight bytes at a
+ * time (keys are short; a call to strlen costs more than the scan).  end
+ * is the document's terminating NUL, so every word read is inside it.
+ */
+static inline __attribute__((always_inline)) size_t
+raw_key_len(const uint8_t *k, const uint8_t *end)
+{
+	const uint8_t *p = k;
+
+	while (end - p >= 8)
+	{
+		uint64_t	w;
+		uint64_t	z;
+
+		memcpy(&w, p, 8);
+		z = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+		if (z)
+			return (size_t) (p - k) + ((size_t) __builtin_ctzll(z) >> 3);
+		p += 8;
+	}
+	while (p < end && *p)
+		p++;
+	return (size_t) (p - k);
+}
+
+/* raw_next: the next element of raw BSON (inlined into the hot loops) */
+static inline __attribute__((always_inline)) bool
+raw_next(asp_raw_iter *it, asp_raw_elem *e)
 {
 	const uint8_t *p = it->p;
 	const uint8_t *end = it->end;
@@ -840,7 +866,7 @@ asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e)
 	e->elem = p;
 	e->type = *p;
 	/* bounded: asp_raw_iter_init checked that the document ends in NUL */
-	k = p + 1 + strlen((const char *) p + 1);
+	k = p + 1 + raw_key_len(p + 1, end);
 	if (k >= end)
 		return false;
 	e->key = (const char *) p + 1;
@@ -857,6 +883,13 @@ asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e)
 	return true;
 }
 
+/* asp_raw_iter_next: the next element of raw BSON */
+bool
+asp_raw_iter_next(asp_raw_iter *it, asp_raw_elem *e)
+{
+	return raw_next(it, e);
+}
+
 /*
  * asp_doc_get: find a top-level field of a raw document.  A hand-written
  * walker: this is the hottest function of the engine (every field path
@@ -871,7 +904,7 @@ asp_doc_get(const uint8_t *doc, uint32_t len, const char *key, uint32_t keylen,
 
 	if (asp_raw_iter_init(&it, doc, len))
 	{
-		while (asp_raw_iter_next(&it, &e))
+		while (raw_next(&it, &e))
 		{
 			if (e.keylen == keylen && memcmp(e.key, key, keylen) == 0)
 			{
@@ -897,7 +930,7 @@ asp_doc_index_build(asp_doc_index *ix, const uint8_t *doc, uint32_t len)
 	ix->complete = false;
 	if (!asp_raw_iter_init(&it, doc, len))
 		return;
-	while (asp_raw_iter_next(&it, &e))
+	while (raw_next(&it, &e))
 	{
 		asp_doc_index_entry *x;
 

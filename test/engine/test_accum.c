@@ -405,6 +405,7 @@ test_eval_apply(void)
 			asp_accum_input in;
 
 			asp_arena_reset(r.arena);
+			asp_eval_ctx_new_document(&r.ctx);
 			asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[k]), ds.d[k]->len);
 			if (!r.a.def->eval(&r.a, &r.ctx, &in) ||
 				!r.a.def->apply(&r.a, a, &in, &r.ctx) || !r.a.def->apply(&r.a, b, &in, &r.ctx))
@@ -437,6 +438,7 @@ test_eval_apply(void)
 		char	   *got;
 
 		runner_init(&r, "{\"$bottomN\": {\"n\": 2, \"sortBy\": {\"s\": 1, \"x\": -1, \"a\": 1, \"b\": 1}, \"output\": \"$x\"}}");
+		asp_eval_ctx_new_document(&r.ctx);
 		asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[0]), ds.d[0]->len);
 		ok(r.a.def->eval(&r.a, &r.ctx, &in) && in.n == 5 && asp_accum_input_vals(&in) == in.ext &&
 		   in.ext[1].value_type == BSON_TYPE_INT32 && in.ext[2].value_type == BSON_TYPE_NULL &&
@@ -445,6 +447,7 @@ test_eval_apply(void)
 		runner_done(&r);
 
 		runner_init(&r, "{\"$topN\": {\"n\": 2, \"sortBy\": {\"s\": 1, \"x\": -1}, \"output\": \"$x\"}}");
+		asp_eval_ctx_new_document(&r.ctx);
 		asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[0]), ds.d[0]->len);
 		ok(r.a.def->eval(&r.a, &r.ctx, &in) && in.n == 3 && asp_accum_input_vals(&in) == in.v &&
 		   in.v[0].value.v_int32 == 1 && in.v[2].value.v_int32 == 3,
@@ -454,12 +457,14 @@ test_eval_apply(void)
 		runner_init(&r, "{\"$push\": {\"$divide\": [1, \"$x\"]}}");
 		st = state_new(&r);
 		asp_error_init(&r.err);
+		asp_eval_ctx_new_document(&r.ctx);
 		asp_eval_ctx_set_root(&r.ctx, bson_get_data(ds.d[6]), ds.d[6]->len);
 		ok(r.a.def->eval(&r.a, &r.ctx, &in), "eval of {$divide: [1, null]} gives null");
 		ok(r.a.def->apply(&r.a, st, &in, &r.ctx), "and apply takes it");
 		{
 			bson_t	   *zero = BCON_NEW("x", BCON_INT32(0));
 
+			asp_eval_ctx_new_document(&r.ctx);
 			asp_eval_ctx_set_root(&r.ctx, bson_get_data(zero), zero->len);
 			ok(!r.a.def->eval(&r.a, &r.ctx, &in) && strstr(r.err.message, "divide by zero"),
 			   "eval reports an operand error: %s", r.err.message);

@@ -471,9 +471,11 @@ test_add_multi(void)
 		for (i = ndoc % NSTATES; i < NSTATES; i++)
 		{
 			asp_exec_reset_arena(xa);
+			asp_eval_ctx_new_document(asp_exec_ctx(xa));
 			s->bops->state_add(s, sa[i], xa, data, dlen);
 		}
 		asp_exec_reset_arena(xb);
+		asp_eval_ctx_new_document(asp_exec_ctx(xb));
 		s->bops->state_add_multi(s, sb + ndoc % NSTATES, NSTATES - ndoc % NSTATES, xb, data, dlen);
 		if (cb.ndlq > before + 1)
 			same = false;
