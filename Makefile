@@ -29,6 +29,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track header dependencies: rebuild everything when any
+# header changes (struct layouts are shared across files)
+HEADERS = $(wildcard src/*.h src/engine/*.h src/sql/*.h src/runtime/*.h src/connectors/*.h)
+$(OBJS): $(HEADERS)
+
 # ---- engine unit tests: plain C, no PostgreSQL ----
 ENGINE_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PKG_CFLAGS) -Isrc/engine -Itest/engine
 ENGINE_TESTS = $(patsubst test/engine/%.c,test/engine/bin/%,$(sort $(wildcard test/engine/test_*.c)))

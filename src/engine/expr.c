@@ -819,6 +819,8 @@ compile_meta(asp_expr_compiler *c, const bson_value_t *operand)
 		asp_error_hint(c->err, "Stream processors support \"stream.window.start\", \"stream.window.end\" and \"stream.<field>\" of _stream_meta.");
 		return NULL;
 	}
+	if (e->var == META_WINDOW_START || e->var == META_WINDOW_END)
+		c->used_window_meta = true;
 	if ((e->var == META_WINDOW_START || e->var == META_WINDOW_END) && !c->allow_window_meta)
 	{
 		asp_expr_free(e);

@@ -105,6 +105,7 @@ struct asp_expr_compiler
 	int			next_slot;		/* slots used so far (max over scopes) */
 	int			max_slot;
 	bool		allow_window_meta;	/* $meta stream.window.* allowed */
+	bool		used_window_meta;	/* set when an expression read the window bounds */
 };
 
 /*

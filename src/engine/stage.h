@@ -50,14 +50,6 @@ typedef struct asp_stage_ops
  * Elsewhere (after the first blocking stage of a window pipeline) a
  * blocking stage uses its own state: push adds, flush emits and resets.
  */
-/*
- * asp_block_ops has optional members at its end (state_add_multi) that
- * positional initialisers may leave out (they are NULL).  The PostgreSQL
- * build passes -Wno-missing-field-initializers; this keeps the engine's
- * own -Wall -Wextra -Werror builds (check-engine, bench) in line with it.
- */
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 typedef struct asp_block_ops
 {
 	void	   *(*state_new) (asp_stage *s);
@@ -89,6 +81,7 @@ struct asp_stage
 	void	   *data;			/* stage-specific compiled data */
 	bson_t	   *out;			/* reusable output buffer */
 	bool		blocking;		/* $group $sort $limit $count */
+	bool		reads_window_bounds;	/* an expression uses {$meta: "stream.window.*"} */
 	const asp_block_ops *bops;	/* blocking stages only */
 	void	   *own_state;		/* blocking stages outside the first position */
 	/* statistics */

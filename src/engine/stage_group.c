@@ -524,6 +524,7 @@ asp_stage_compile_group(const bson_value_t *spec, asp_stage_compile_ctx *cc)
 			g->id = asp_expr_compile_iter(&c, &it);
 			if (g->id == NULL)
 				goto fail;
+			s->reads_window_bounds |= c.used_window_meta;
 			have_id = true;
 			continue;
 		}
@@ -539,6 +540,7 @@ asp_stage_compile_group(const bson_value_t *spec, asp_stage_compile_ctx *cc)
 			asp_error_where(cc->err, -1, NULL, k);
 			goto fail;
 		}
+		s->reads_window_bounds |= c.used_window_meta;
 		g->nacc++;
 	}
 	if (!have_id)
@@ -665,7 +667,7 @@ free_data(asp_stage *s)
 }
 
 static const asp_block_ops limit_bops = {
-	limit_state_new, limit_add, limit_emit, limit_state_free, limit_state_bytes
+	limit_state_new, limit_add, limit_emit, limit_state_free, limit_state_bytes, NULL
 };
 static const asp_stage_ops limit_ops = {
 	asp_block_push, asp_block_flush, free_data, asp_block_reset
@@ -741,7 +743,7 @@ count_state_bytes(asp_stage *s, void *state)
 }
 
 static const asp_block_ops count_bops = {
-	count_state_new, count_add, count_emit, count_state_free, count_state_bytes
+	count_state_new, count_add, count_emit, count_state_free, count_state_bytes, NULL
 };
 static const asp_stage_ops count_ops = {
 	asp_block_push, asp_block_flush, free_data, asp_block_reset
@@ -922,7 +924,7 @@ sort_destroy(asp_stage *s)
 }
 
 static const asp_block_ops sort_bops = {
-	sort_state_new, sort_add, sort_emit, sort_state_free, sort_state_bytes
+	sort_state_new, sort_add, sort_emit, sort_state_free, sort_state_bytes, NULL
 };
 static const asp_stage_ops sort_ops = {
 	asp_block_push, asp_block_flush, sort_destroy, asp_block_reset

@@ -152,7 +152,7 @@ buffer_bytes(asp_stage *s, void *state)
 }
 
 static const asp_block_ops buffer_bops = {
-	buffer_new, buffer_add, buffer_emit, buffer_free, buffer_bytes
+	buffer_new, buffer_add, buffer_emit, buffer_free, buffer_bytes, NULL
 };
 
 static const asp_stage_ops buffer_ops = {
@@ -302,6 +302,9 @@ format_time(int64_t ms, char *out)
 		snprintf(out, 40, "%" PRId64 " ms", ms);
 }
 
+/* documents added to at most this many windows at once (more: one by one) */
+#define WINDOW_MAX_TARGETS 64
+
 /* window_push: assign a document to its windows, then advance the watermark */
 static bool
 window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
@@ -312,6 +315,8 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 	int64_t		last_start = floor_div(t - w->offset, w->hop) * w->hop + w->offset;
 	int64_t		start;
 	int			targets = 0;
+	win_instance *direct[WINDOW_MAX_TARGETS];	/* windows to add to directly */
+	int			ntargets_direct = 0;
 
 	w->have_input = true;
 	w->last_input_ms = ctx->now_ms;
@@ -320,9 +325,9 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 		if (window_closed(w, start + w->size))
 			continue;
 		w->cur = window_get(w, start);
-		targets++;
 		if (w->pre)
 		{
+			/* the pre-stages may read the window bounds: run them per window */
 			ctx->in_window = true;
 			ctx->window_start = w->cur->start;
 			ctx->window_end = w->cur->end;
@@ -334,10 +339,54 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 			}
 			ctx->in_window = false;
 		}
-		else if (!w->block->bops->state_add(w->block, w->cur->state, x, doc, len))
-			return false;
+		else if (ntargets_direct < WINDOW_MAX_TARGETS)
+			direct[ntargets_direct++] = w->cur;
+		else
+		{
+			bool		ok;
+
+			ctx->in_window = true;
+			ctx->window_start = w->cur->start;
+			ctx->window_end = w->cur->end;
+			ok = w->block->bops->state_add(w->block, w->cur->state, x, doc, len);
+			ctx->in_window = false;
+			if (!ok)
+				return false;
+		}
+		targets++;
 		if (!w->hopping)
 			break;
+	}
+	if (ntargets_direct > 1 && w->block->bops->state_add_multi &&
+		!w->block->reads_window_bounds)
+	{
+		/* one document into several overlapping windows: evaluate it once */
+		void	   *states[WINDOW_MAX_TARGETS];
+		int			i;
+
+		for (i = 0; i < ntargets_direct; i++)
+			states[i] = direct[i]->state;
+		if (!w->block->bops->state_add_multi(w->block, states, ntargets_direct, x, doc, len))
+			return false;
+	}
+	else
+	{
+		int			i;
+
+		for (i = 0; i < ntargets_direct; i++)
+		{
+			win_instance *n = direct[i];
+			bool		ok;
+
+			/* {$meta: "stream.window.start"} in the stage sees this window */
+			ctx->in_window = true;
+			ctx->window_start = n->start;
+			ctx->window_end = n->end;
+			ok = w->block->bops->state_add(w->block, n->state, x, doc, len);
+			ctx->in_window = false;
+			if (!ok)
+				return false;
+		}
 	}
 	if (targets == 0)
 	{

@@ -143,4 +143,18 @@ SELECT kind, doc FROM asp.process($$[
   {"$tumblingWindow": {"interval": {"size": 1, "unit": "minute"},
      "pipeline": [{"$project": {"_id": 0, "q": {"$divide": ["$a", "$b"]}}}, {"$group": {"_id": null, "s": {"$sum": "$q"}}}]}}]$$);
 
+-- $group can read the window bounds: each hopping window sees its own
+SELECT doc::jsonb - '_stream_meta' AS doc FROM asp.process($$[
+  {"$source": {"documents": [
+     {"t": {"$date": "2024-01-01T00:00:06Z"}},
+     {"t": {"$date": "2024-01-01T00:00:07Z"}}],
+     "timeField": {"$toDate": "$t"}}},
+  {"$hoppingWindow": {"interval": {"size": 10, "unit": "second"}, "hopSize": {"size": 5, "unit": "second"},
+     "pipeline": [{"$group": {"_id": {"$meta": "stream.window.start"}, "n": {"$sum": 1},
+                              "last": {"$last": {"$meta": "stream.window.end"}}}}]}}]$$);
+SELECT doc::jsonb - '_stream_meta' AS doc FROM asp.process($$[
+  {"$source": {"documents": [{"t": {"$date": "2024-01-01T00:00:06Z"}}], "timeField": {"$toDate": "$t"}}},
+  {"$tumblingWindow": {"interval": {"size": 10, "unit": "second"},
+     "pipeline": [{"$group": {"_id": {"$meta": "stream.window.start"}, "n": {"$sum": 1}}}]}}]$$);
+
 DROP FUNCTION win_docs(text[]);
