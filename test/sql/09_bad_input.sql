@@ -29,3 +29,13 @@ SELECT kind, doc->'errInfo'->>'reason' AS reason, doc->'doc'->'a' AS a FROM asp.
   {"$project": {"_id": 0, "q": {"$divide": ["$a", "$b"]}, "s": {"$add": ["$a", 1]}}}]$$);
 -- the session still works after all of that
 SELECT count(*) FROM asp.process('[{"$source": {"documents": [{}, {}]}}]');
+-- invalid UTF-8 can only reach asp.process in a SQL_ASCII database
+CREATE DATABASE asp_ascii ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C';
+\c asp_ascii
+SET client_min_messages = warning;
+CREATE EXTENSION asp;
+SELECT * FROM asp.process(convert_from('\x5b7b2224736f75726365223a207b22646f63756d656e7473223a205b7b2273223a2022ff227d5d7d7d5d'::bytea, 'SQL_ASCII')::json);
+SELECT * FROM asp.process(E'[{"$source": {"documents": [{"s": "\xc3\x28"}]}}]'::json);
+SELECT count(*) FROM asp.process(E'[{"$source": {"documents": [{"s": "caf\xc3\xa9"}]}}]'::json);
+\c regression
+DROP DATABASE asp_ascii;
