@@ -308,8 +308,28 @@ asp_doc_compare(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen
 int
 asp_value_compare(const bson_value_t *a, const bson_value_t *b)
 {
-	int			ca = asp_canonical_type(a->value_type);
-	int			cb = asp_canonical_type(b->value_type);
+	int			ca,
+				cb;
+
+	/* fast paths: the same numeric type (most comparisons in a stream) */
+	if (a->value_type == b->value_type)
+	{
+		switch (a->value_type)
+		{
+			case BSON_TYPE_INT32:
+				return CMP(a->value.v_int32, b->value.v_int32);
+			case BSON_TYPE_INT64:
+				return CMP(a->value.v_int64, b->value.v_int64);
+			case BSON_TYPE_DOUBLE:
+				return cmp_double(a->value.v_double, b->value.v_double);
+			case BSON_TYPE_DATE_TIME:
+				return CMP(a->value.v_datetime, b->value.v_datetime);
+			default:
+				break;
+		}
+	}
+	ca = asp_canonical_type(a->value_type);
+	cb = asp_canonical_type(b->value_type);
 
 	if (ca != cb)
 		return CMP(ca, cb);
@@ -964,6 +984,20 @@ asp_doc_index_rebase(asp_doc_index *ix, const uint8_t *doc, uint32_t len)
 	ix->len = len;
 }
 
+/* key_equal: equal keys of length len (short keys compared inline) */
+static inline bool
+key_equal(const char *a, const char *b, uint32_t len)
+{
+	uint32_t	i;
+
+	if (len > 16)
+		return memcmp(a, b, len) == 0;
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* asp_doc_index_get: a top-level field through a complete index */
 bool
 asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
@@ -973,7 +1007,7 @@ asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
 	int			h = *hint;
 
 	if (h >= 0 && h < ix->n && ix->e[h].keylen == keylen &&
-		memcmp(ix->e[h].key, key, keylen) == 0)
+		key_equal(ix->e[h].key, key, keylen))
 	{
 		const asp_doc_index_entry *x = &ix->e[h];
 
@@ -984,7 +1018,7 @@ asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
 	{
 		const asp_doc_index_entry *x = &ix->e[i];
 
-		if (x->keylen == keylen && x->key[0] == key[0] && memcmp(x->key, key, keylen) == 0)
+		if (x->keylen == keylen && key_equal(x->key, key, keylen))
 		{
 			*hint = i;
 			raw_fill_value(ix->doc, ix->len, x->elem, x->type, x->value, x->vsize, out);

@@ -63,7 +63,16 @@ typedef struct window_data
 	int64_t		last_input_ms;	/* processing time of the last input */
 	win_instance *cur;			/* target window while pre-stages run */
 	asp_stage  *self;
+	win_instance **targets;		/* the windows of one document (max_targets) */
+	int			max_targets;	/* ceil(size / hop) */
 } window_data;
+
+/*
+ * Event times the window arithmetic accepts: +-2^61 ms (+-73 million
+ * years).  Durations and offsets are bounded far below that at compile
+ * time, so no window bound computation can overflow.
+ */
+#define WINDOW_MAX_TIME (INT64_C(1) << 61)
 
 static inline int64_t
 floor_div(int64_t a, int64_t b)
@@ -302,9 +311,6 @@ format_time(int64_t ms, char *out)
 		snprintf(out, 40, "%" PRId64 " ms", ms);
 }
 
-/* documents added to at most this many windows at once (more: one by one) */
-#define WINDOW_MAX_TARGETS 64
-
 /* window_push: assign a document to its windows, then advance the watermark */
 static bool
 window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
@@ -312,12 +318,23 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 	window_data *w = s->data;
 	asp_eval_ctx *ctx = asp_exec_ctx(x);
 	int64_t		t = w->processing_time ? ctx->now_ms : ctx->event_time;
-	int64_t		last_start = floor_div(t - w->offset, w->hop) * w->hop + w->offset;
+	int64_t		last_start;
 	int64_t		start;
 	int			targets = 0;
-	win_instance *direct[WINDOW_MAX_TARGETS];	/* windows to add to directly */
+	win_instance **direct = w->targets;	/* windows to add to directly */
 	int			ntargets_direct = 0;
 
+	if (t < -WINDOW_MAX_TIME || t > WINDOW_MAX_TIME)
+	{
+		char		reason[160];
+
+		snprintf(reason, sizeof(reason),
+				 "event time %" PRId64 " ms is outside the range windows support (+-%" PRId64 " ms)",
+				 t, WINDOW_MAX_TIME);
+		asp_exec_dlq(x, s, doc, len, reason);
+		return true;
+	}
+	last_start = floor_div(t - w->offset, w->hop) * w->hop + w->offset;
 	w->have_input = true;
 	w->last_input_ms = ctx->now_ms;
 	for (start = last_start; start + w->size > t; start -= w->hop)
@@ -339,20 +356,8 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 			}
 			ctx->in_window = false;
 		}
-		else if (ntargets_direct < WINDOW_MAX_TARGETS)
+		else if (ntargets_direct < w->max_targets)
 			direct[ntargets_direct++] = w->cur;
-		else
-		{
-			bool		ok;
-
-			ctx->in_window = true;
-			ctx->window_start = w->cur->start;
-			ctx->window_end = w->cur->end;
-			ok = w->block->bops->state_add(w->block, w->cur->state, x, doc, len);
-			ctx->in_window = false;
-			if (!ok)
-				return false;
-		}
 		targets++;
 		if (!w->hopping)
 			break;
@@ -361,7 +366,7 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 		!w->block->reads_window_bounds)
 	{
 		/* one document into several overlapping windows: evaluate it once */
-		void	   *states[WINDOW_MAX_TARGETS];
+		void	  **states = (void **) asp_arena_alloc(ctx->arena, sizeof(void *) * ntargets_direct);
 		int			i;
 
 		for (i = 0; i < ntargets_direct; i++)
@@ -398,7 +403,10 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 
 		format_time(t, ts);
 		format_time(end, we);
-		format_time(w->watermark, wm);
+		if (w->have_wm)
+			format_time(w->watermark, wm);
+		else
+			snprintf(wm, sizeof(wm), "none");
 		snprintf(reason, sizeof(reason),
 				 "late document: event time %s falls in a window that already closed "
 				 "(window end %s + allowedLateness %" PRId64 " ms <= watermark %s)",
@@ -508,6 +516,7 @@ window_destroy(asp_stage *s)
 	for (i = 0; i < w->ninner; i++)
 		asp_stage_free(w->inner[i]);
 	free(w->inner);
+	free(w->targets);
 	free(w);
 }
 
@@ -844,6 +853,19 @@ asp_stage_compile_window(const char *name, const bson_value_t *spec, asp_stage_c
 	}
 	if (w->processing_time)
 		w->lateness = 0;
+	if (w->size > WINDOW_MAX_TIME / 4 || w->offset > WINDOW_MAX_TIME / 4 ||
+		w->offset < -WINDOW_MAX_TIME / 4 || w->lateness > WINDOW_MAX_TIME / 4 ||
+		w->size / w->hop > 100000)
+	{
+		asp_error_set(cc->err, ASP_ERR_INVALID,
+					  "window too large: 'interval', 'offset' and 'allowedLateness' must be below %" PRId64 " ms, and 'interval' at most 100000 times 'hopSize'",
+					  WINDOW_MAX_TIME / 4);
+		goto fail;
+	}
+	w->max_targets = (int) ((w->size + w->hop - 1) / w->hop);
+	w->targets = malloc(sizeof(win_instance *) * w->max_targets);
+	if (w->targets == NULL)
+		abort();
 
 	{
 		asp_stage_compile_ctx icc = *cc;
