@@ -1,4 +1,7 @@
 -- the structural rules of a stream processing pipeline, each with its error
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS asp;
+RESET client_min_messages;
 \set VERBOSITY default
 SELECT * FROM asp.process('[]');
 SELECT * FROM asp.process('{"$source": {}}');

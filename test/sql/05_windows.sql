@@ -1,4 +1,7 @@
 -- event-time windows: tumbling and hopping, lateness, boundaries, empty windows
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS asp;
+RESET client_min_messages;
 -- helper: documents with a time field t in seconds since 2024-01-01T00:00:00Z
 CREATE FUNCTION win_docs(variadic pairs text[]) RETURNS text LANGUAGE sql AS $$
   SELECT '[' || string_agg(p, ',') || ']' FROM unnest(pairs) p $$;

@@ -1,4 +1,7 @@
 -- The listings of the book chapter on Atlas Stream Processing (chapter 15),
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS asp;
+RESET client_min_messages;
 -- run on inline documents with asp.process.  Sinks are left out: asp.process
 -- shows what would reach them.
 

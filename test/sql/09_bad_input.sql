@@ -1,4 +1,7 @@
 -- bad input: a clear error or a DLQ entry, never a crash
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS asp;
+RESET client_min_messages;
 \set VERBOSITY default
 -- malformed JSON is refused by the json type itself
 SELECT * FROM asp.process('[{"$source": ');
