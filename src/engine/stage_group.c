@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "accum.h"
+#include "docbuf.h"
 #include "exec.h"
 #include "sort.h"
 #include "stage.h"
@@ -585,9 +586,7 @@ fail:
 typedef struct limit_state
 {
 	int64_t		n;
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
+	asp_docbuf	docs;
 } limit_state;
 
 static void *
@@ -606,19 +605,7 @@ limit_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t l
 	(void) x;
 	if (l->n >= max)
 		return true;
-	if (l->len + len > l->cap)
-	{
-		size_t		ncap = l->cap ? l->cap * 2 : 1024;
-
-		while (ncap < l->len + len)
-			ncap *= 2;
-		l->data = realloc(l->data, ncap);
-		if (l->data == NULL)
-			abort();
-		l->cap = ncap;
-	}
-	memcpy(l->data + l->len, doc, len);
-	l->len += len;
+	asp_docbuf_append(&l->docs, doc, len);
 	l->n++;
 	return true;
 }
@@ -626,38 +613,22 @@ limit_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t l
 static bool
 limit_emit(asp_stage *s, void *state, asp_exec *x)
 {
-	limit_state *l = state;
-	size_t		off = 0;
-
-	while (off < l->len)
-	{
-		uint32_t	len;
-
-		memcpy(&len, l->data + off, 4);
-		len = BSON_UINT32_FROM_LE(len);
-		asp_exec_reset_arena(x);
-		if (!asp_stage_emit(s, x, l->data + off, len))
-			return false;
-		off += len;
-	}
-	return true;
+	return asp_docbuf_emit(&((limit_state *) state)->docs, NULL, s, x);
 }
 
 static void
 limit_state_free(asp_stage *s, void *state)
 {
-	limit_state *l = state;
-
 	(void) s;
-	free(l->data);
-	free(l);
+	asp_docbuf_free(&((limit_state *) state)->docs);
+	free(state);
 }
 
 static size_t
 limit_state_bytes(asp_stage *s, void *state)
 {
 	(void) s;
-	return sizeof(limit_state) + ((limit_state *) state)->cap;
+	return sizeof(limit_state) + asp_docbuf_bytes(&((limit_state *) state)->docs);
 }
 
 static void
@@ -775,16 +746,6 @@ asp_stage_compile_count(const bson_value_t *spec, asp_stage_compile_ctx *cc)
 
 /* ---------- $sort ---------- */
 
-typedef struct sort_state
-{
-	uint8_t    *data;			/* the documents, back to back */
-	size_t		len;
-	size_t		cap;
-	size_t	   *offs;			/* where each document starts */
-	size_t		n;
-	size_t		ncap;
-} sort_state;
-
 typedef struct sort_cmp_arg
 {
 	const asp_sort_spec *spec;
@@ -795,13 +756,12 @@ static void *
 sort_state_new(asp_stage *s)
 {
 	(void) s;
-	return calloc(1, sizeof(sort_state));
+	return calloc(1, sizeof(asp_docbuf));
 }
 
 static bool
 sort_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
 {
-	sort_state *st = state;
 	asp_sort_spec *spec = s->data;
 	bson_value_t keys[ASP_SORT_MAX_KEYS];
 	asp_error	err;
@@ -812,27 +772,7 @@ sort_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t le
 		asp_exec_dlq(x, s, doc, len, err.message);
 		return true;
 	}
-	if (st->len + len > st->cap)
-	{
-		size_t		ncap = st->cap ? st->cap * 2 : 4096;
-
-		while (ncap < st->len + len)
-			ncap *= 2;
-		st->data = realloc(st->data, ncap);
-		if (st->data == NULL)
-			abort();
-		st->cap = ncap;
-	}
-	if (st->n == st->ncap)
-	{
-		st->ncap = st->ncap ? st->ncap * 2 : 64;
-		st->offs = realloc(st->offs, st->ncap * sizeof(size_t));
-		if (st->offs == NULL)
-			abort();
-	}
-	memcpy(st->data + st->len, doc, len);
-	st->offs[st->n++] = st->len;
-	st->len += len;
+	asp_docbuf_append(state, doc, len);
 	return true;
 }
 
@@ -854,14 +794,14 @@ sort_cmp(const void *a, const void *b, void *arg)
 static bool
 sort_emit(asp_stage *s, void *state, asp_exec *x)
 {
-	sort_state *st = state;
+	asp_docbuf *st = state;
 	asp_sort_spec *spec = s->data;
 	int			nk = asp_sort_nkeys(spec);
 	bson_value_t *keys;
 	size_t	   *idx;
 	size_t		i;
 	sort_cmp_arg arg;
-	bool		ok = true;
+	bool		ok;
 
 	if (st->n == 0)
 		return true;
@@ -872,26 +812,17 @@ sort_emit(asp_stage *s, void *state, asp_exec *x)
 	for (i = 0; i < st->n; i++)
 	{
 		uint32_t	len;
+		const uint8_t *d = asp_docbuf_doc(st, i, &len);
 		asp_error	err;
 
-		memcpy(&len, st->data + st->offs[i], 4);
 		/* cannot fail: the same document was checked when it was added */
-		asp_sort_key_extract(spec, st->data + st->offs[i], BSON_UINT32_FROM_LE(len),
-							 keys + i * nk, &err);
+		asp_sort_key_extract(spec, d, len, keys + i * nk, &err);
 		idx[i] = i;
 	}
 	arg.spec = spec;
 	arg.keys = keys;
 	qsort_r(idx, st->n, sizeof(size_t), sort_cmp, &arg);
-	for (i = 0; i < st->n && ok; i++)
-	{
-		const uint8_t *d = st->data + st->offs[idx[i]];
-		uint32_t	len;
-
-		memcpy(&len, d, 4);
-		asp_exec_reset_arena(x);
-		ok = asp_stage_emit(s, x, d, BSON_UINT32_FROM_LE(len));
-	}
+	ok = asp_docbuf_emit(st, idx, s, x);
 	free(keys);
 	free(idx);
 	return ok;
@@ -900,21 +831,16 @@ sort_emit(asp_stage *s, void *state, asp_exec *x)
 static void
 sort_state_free(asp_stage *s, void *state)
 {
-	sort_state *st = state;
-
 	(void) s;
-	free(st->data);
-	free(st->offs);
-	free(st);
+	asp_docbuf_free(state);
+	free(state);
 }
 
 static size_t
 sort_state_bytes(asp_stage *s, void *state)
 {
-	sort_state *st = state;
-
 	(void) s;
-	return sizeof(sort_state) + st->cap + st->ncap * sizeof(size_t);
+	return sizeof(asp_docbuf) + asp_docbuf_bytes(state);
 }
 
 static void

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "datetime.h"
+#include "docbuf.h"
 #include "exec.h"
 #include "pipeline.h"
 
@@ -86,78 +87,41 @@ floor_div(int64_t a, int64_t b)
 
 /* ---------- the buffer: a window pipeline without a blocking stage ---------- */
 
-typedef struct buffer_state
-{
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
-} buffer_state;
-
 static void *
 buffer_new(asp_stage *s)
 {
 	(void) s;
-	return calloc(1, sizeof(buffer_state));
+	return calloc(1, sizeof(asp_docbuf));
 }
 
 static bool
 buffer_add(asp_stage *s, void *state, asp_exec *x, const uint8_t *doc, uint32_t len)
 {
-	buffer_state *b = state;
-
 	(void) s;
 	(void) x;
-	if (b->len + len > b->cap)
-	{
-		size_t		ncap = b->cap ? b->cap * 2 : 4096;
-
-		while (ncap < b->len + len)
-			ncap *= 2;
-		b->data = realloc(b->data, ncap);
-		if (b->data == NULL)
-			abort();
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, doc, len);
-	b->len += len;
+	asp_docbuf_append(state, doc, len);
 	return true;
 }
 
 static bool
 buffer_emit(asp_stage *s, void *state, asp_exec *x)
 {
-	buffer_state *b = state;
-	size_t		off = 0;
-
-	while (off < b->len)
-	{
-		uint32_t	len;
-
-		memcpy(&len, b->data + off, 4);
-		len = BSON_UINT32_FROM_LE(len);
-		asp_exec_reset_arena(x);
-		if (!asp_stage_emit(s, x, b->data + off, len))
-			return false;
-		off += len;
-	}
-	return true;
+	return asp_docbuf_emit(state, NULL, s, x);
 }
 
 static void
 buffer_free(asp_stage *s, void *state)
 {
-	buffer_state *b = state;
-
 	(void) s;
-	free(b->data);
-	free(b);
+	asp_docbuf_free(state);
+	free(state);
 }
 
 static size_t
 buffer_bytes(asp_stage *s, void *state)
 {
 	(void) s;
-	return sizeof(buffer_state) + ((buffer_state *) state)->cap;
+	return sizeof(asp_docbuf) + asp_docbuf_bytes(state);
 }
 
 static const asp_block_ops buffer_bops = {

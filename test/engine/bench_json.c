@@ -8,7 +8,7 @@
  *
  *	 gcc -std=gnu11 -O2 -Wall -Wextra -Werror $(pkg-config --cflags libbson-1.0) \
  *		 -Isrc/engine -o /tmp/bench_json test/engine/bench_json.c \
- *		 src/engine/json.c src/engine/error.c $(pkg-config --libs libbson-1.0) -lm
+ *		 src/engine/json.c src/engine/json_ejson.c src/engine/error.c $(pkg-config --libs libbson-1.0) -lm
  *	 /tmp/bench_json [ndocs]
  *
  *-------------------------------------------------------------------------

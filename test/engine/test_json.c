@@ -5,7 +5,7 @@
  *
  * Build and run from the repository root:
  *
- *	 gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror $(pkg-config --cflags libbson-1.0) -Isrc/engine -o /tmp/test_json test/engine/test_json.c src/engine/json.c src/engine/error.c $(pkg-config --libs libbson-1.0) -lm && /tmp/test_json
+ *	 gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror $(pkg-config --cflags libbson-1.0) -Isrc/engine -o /tmp/test_json test/engine/test_json.c src/engine/json.c src/engine/json_ejson.c src/engine/error.c $(pkg-config --libs libbson-1.0) -lm && /tmp/test_json
  *
  * and under valgrind:  valgrind --leak-check=full --error-exitcode=1 /tmp/test_json
  *
