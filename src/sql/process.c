@@ -64,6 +64,7 @@ unix_now_ms(void)
 static asp_conn_type
 connection_lookup(void *ud, const char *name)
 {
+	(void) ud;
 	if (strcmp(name, "sample_stream_solar") == 0)
 		return ASP_CONN_SAMPLE;
 	if (strcmp(name, "local") == 0)
