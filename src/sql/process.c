@@ -12,6 +12,12 @@
  * ('output', doc); every dead letter queue entry a row ('dlq', doc), as
  * relaxed extended JSON in MongoDB field order.
  *
+ * A pipeline may end in $merge into the built-in "local" connection (a
+ * table of this database, see connectors/pg_sink.c): the documents are
+ * written in the caller's transaction and still returned as 'output' rows
+ * once written; those that cannot be written become 'dlq' rows.  Other
+ * sinks are refused.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -22,6 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "connectors/pg_sink.h"
 #include "engine/exec.h"
 #include "engine/json.h"
 #include "engine/json_out.h"
@@ -49,6 +56,7 @@ typedef struct process_state
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
 	asp_strbuf	json;			/* reused for every document */
+	asp_pg_sink *sink;			/* $merge into "local", or NULL */
 } process_state;
 
 /* unix_now_ms: wall clock in ms since the Unix epoch */
@@ -162,9 +170,9 @@ parse_options(text *t, process_options *o)
 	PG_END_TRY();
 }
 
-/* process_output: one output or DLQ document becomes a row */
+/* put_row: one output or DLQ document becomes a row */
 static void
-process_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
+put_row(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 {
 	process_state *st = ud;
 	Datum		values[2];
@@ -178,6 +186,22 @@ process_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 	values[0] = CStringGetTextDatum(kind == ASP_OUTPUT_DOC ? "output" : "dlq");
 	values[1] = PointerGetDatum(cstring_to_text_with_len(st->json.data, (int) st->json.len));
 	tuplestore_putvalues(st->tupstore, st->tupdesc, values, nulls);
+}
+
+/*
+ * process_output: the executor's output callback.  Documents that reach a
+ * $merge sink are written by it, which gives them back as rows (put_row)
+ * once their batch is written.
+ */
+static void
+process_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
+{
+	process_state *st = ud;
+
+	if (kind == ASP_OUTPUT_DOC && st->sink != NULL)
+		asp_pg_sink_write(st->sink, doc, len);
+	else
+		put_row(ud, kind, doc, len);
 }
 
 /* run_source: feed the source into the executor */
@@ -283,7 +307,9 @@ asp_process(PG_FUNCTION_ARGS)
 	bson_destroy(&pl);
 	if (p == NULL)
 		asp_report_error(&err, "invalid pipeline");
-	if (p->sink_kind != ASP_SINK_NONE)
+	if (p->sink_kind != ASP_SINK_NONE &&
+		!(p->sink_kind == ASP_SINK_MERGE &&
+		  connection_lookup(NULL, p->sink_connection) == ASP_CONN_POSTGRES))
 	{
 		int			idx = p->nstages - 1;
 		const char *sink = p->sink_kind == ASP_SINK_MERGE ? "$merge" : "$emit";
@@ -294,16 +320,22 @@ asp_process(PG_FUNCTION_ARGS)
 				 errmsg("asp.process does not write to sinks: pipeline[%d] is a %s stage", idx, sink),
 				 errhint("Remove the last stage to see the documents it would receive.")));
 	}
+	st.sink = NULL;
 	PG_TRY();
 	{
+		if (p->sink_kind == ASP_SINK_MERGE)
+			st.sink = asp_pg_sink_open(&p->sink_spec, put_row, &st);
 		x = asp_exec_new(p, process_output, &st);
 		run_source(p, x, &opts);
+		if (st.sink)
+			asp_pg_sink_flush(st.sink);
 	}
 	PG_FINALLY();
 	{
 		asp_exec_free(x);
 		asp_pipeline_free(p);
 		asp_strbuf_free(&st.json);
+		asp_pg_sink_free(st.sink);
 	}
 	PG_END_TRY();
 	return (Datum) 0;

@@ -52,8 +52,10 @@ SELECT * FROM asp.process('[{"$source": {"documents": []}}]', '{"maxDocs": "10"}
 SELECT * FROM asp.process('[{"$source": {"documents": []}}]', '[1]');
 SELECT * FROM asp.process('[{"$source": {"documents": []}}]', '{"sampleStart": "yesterday"}');
 SELECT * FROM asp.process(NULL);
--- sinks are not written by asp.process
-SELECT * FROM asp.process('[{"$source": {"documents": [{"a": 1}]}}, {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "t"}}}]');
+-- $merge into "local" writes a table (see 11_merge_local) and returns what it wrote
+SELECT kind, doc::jsonb - '_id' - '_ts' AS doc, doc::jsonb->'_id' ? '$oid' AS has_oid
+FROM asp.process('[{"$source": {"documents": [{"a": 1}]}}, {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "t"}}}]');
+DROP TABLE public.t;
 -- unknown connections
 SELECT * FROM asp.process('[{"$source": {"connectionName": "kafka1", "topic": "t"}}]');
 -- asp.process in a query, with SQL around it

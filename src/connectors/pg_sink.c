@@ -1,0 +1,1285 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_sink.c
+ *	  $merge into a table of the current database (the "local" connection).
+ *
+ * MongoDB's $merge mapped onto a table:
+ *
+ * - The table is read once per run: its columns, their types and defaults,
+ *   and the unique index that the 'on' fields need (as MongoDB requires a
+ *   unique index on them).  A missing table is created as
+ *   (_id jsonb PRIMARY KEY, doc jsonb NOT NULL).
+ * - Each document becomes a jsonb "row object" keyed by column name: the
+ *   value of the field (or dotted path) named like the column, converted
+ *   straight from BSON with pushJsonbValue; a json/jsonb column named
+ *   "doc" gets the whole document.  Columns of json types keep BSON types
+ *   as relaxed extended JSON ({"$date": ...}, {"$oid": ...}) so the data
+ *   round-trips; other columns get scalars their input functions read
+ *   (dates as ISO-8601 text, ObjectIds as hex).
+ * - Up to SINK_BATCH row objects are written by one statement that takes
+ *   them as a jsonb[] and coerces them with jsonb_to_record; the statement
+ *   is prepared once per run.  whenMatched/whenNotMatched choose it:
+ *   INSERT (fail), INSERT ... ON CONFLICT DO UPDATE (replace) / DO NOTHING
+ *   (keepExisting), UPDATE then INSERT of the rest (merge: only the fields
+ *   present change), or UPDATE alone (whenNotMatched "discard").
+ * - A batch runs in a subtransaction.  If it fails on a per-document error
+ *   (bad value for a column, constraint violation, duplicate key with
+ *   "fail"), it is rolled back and its documents are written one by one,
+ *   each in its own subtransaction, so only the bad ones go to the dead
+ *   letter queue.  Other errors (privileges, ...) are raised.
+ * - A batch never holds two documents with the same key, so that each
+ *   statement sees every key once and the result is the one of writing
+ *   the documents in order.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/shortest_dec.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/nodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/resowner.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+
+#include "connectors/pg_sink.h"
+#include "engine/json_out.h"
+
+#define SINK_BATCH 1000
+#define SINK_KEYSET 2048		/* power of two, > 2 * SINK_BATCH */
+#define MAX_ON_FIELDS 32
+
+typedef enum when_matched
+{
+	WM_MERGE,
+	WM_REPLACE,
+	WM_KEEP,
+	WM_FAIL
+} when_matched;
+
+typedef struct sink_column
+{
+	char	   *name;			/* column name = field path */
+	char	   *qname;			/* quoted */
+	char	   *typname;		/* format_type, with typmod */
+	AttrNumber	attnum;
+	bool		is_json;		/* json or jsonb: values as extended JSON */
+	bool		is_doc;			/* json(b) column "doc": the whole document */
+	bool		is_key;			/* one of the 'on' fields */
+	char	   *defexpr;		/* SQL of the default, or NULL */
+	SPIPlanPtr	probe;			/* finds which column a bad value is in */
+} sink_column;
+
+typedef struct sink_entry
+{
+	uint8	   *doc;			/* the document as written (with _id) */
+	uint32		len;
+	Jsonb	   *row;			/* row object, NULL when reason is set */
+	char	   *reason;			/* not written: the DLQ reason */
+} sink_entry;
+
+struct asp_pg_sink
+{
+	MemoryContext cxt;			/* lives as long as the sink */
+	MemoryContext batch_cxt;	/* reset after each batch */
+	asp_output_fn out;
+	void	   *ud;
+
+	char	   *schema;
+	char	   *table;
+	char	   *qualname;		/* quoted schema.table */
+	when_matched wm;
+	bool		discard;		/* whenNotMatched "discard" */
+	char	   *on[MAX_ON_FIELDS];
+	int			non;
+
+	sink_column *cols;
+	int			ncols;
+	char	   *key_index;		/* name of the unique index on the 'on' columns */
+
+	SPIPlanPtr	plan;			/* the batch statement */
+
+	sink_entry *batch;
+	int			n;
+	uint64	   *keyset;			/* hashes of the keys in the batch, 0 = empty */
+
+	bson_t	   *idbuf;			/* document with a generated _id */
+	bson_t	   *dlqbuf;			/* DLQ document */
+};
+
+static void push_bson_doc(JsonbParseState **ps, const uint8_t *data, uint32_t len,
+						  bool is_array, const char **bad);
+
+
+/* ---------------------------------------------------------------------
+ * BSON -> jsonb
+ * ---------------------------------------------------------------------
+ */
+
+/* set_string: a jsonb string value (not copied) */
+static void
+set_string(JsonbValue *v, const char *s, int len)
+{
+	v->type = jbvString;
+	v->val.string.val = (char *) s;
+	v->val.string.len = len;
+}
+
+/* set_string_copy: a jsonb string value from a transient buffer */
+static void
+set_string_copy(JsonbValue *v, const char *s)
+{
+	size_t		len = strlen(s);
+
+	set_string(v, pnstrdup(s, len), (int) len);
+}
+
+/* set_numeric_text: a jsonb numeric from its decimal text */
+static void
+set_numeric_text(JsonbValue *v, const char *s)
+{
+	v->type = jbvNumeric;
+	v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+														 ObjectIdGetDatum(InvalidOid),
+														 Int32GetDatum(-1)));
+}
+
+/*
+ * format_iso_date: ms since the epoch as "YYYY-MM-DDTHH:MM:SS[.mmm]Z";
+ * false outside the years min_year..9999
+ */
+static bool
+format_iso_date(int64 ms, int min_year, char *buf, size_t size)
+{
+	int64		days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+	int64		rem = ms - days * 86400000;
+	int64		z,
+				era,
+				doe,
+				yoe,
+				y,
+				doy,
+				mp,
+				d,
+				m;
+
+	/* civil_from_days (H. Hinnant) */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	if (y < min_year || y > 9999)
+		return false;
+	if (rem % 1000)
+		snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int) y, (int) m, (int) d,
+				 (int) (rem / 3600000), (int) (rem / 60000 % 60), (int) (rem / 1000 % 60),
+				 (int) (rem % 1000));
+	else
+		snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int) y, (int) m, (int) d,
+				 (int) (rem / 3600000), (int) (rem / 60000 % 60), (int) (rem / 1000 % 60));
+	return true;
+}
+
+/* push_wrapped: {"key": inner} as a value */
+static void
+push_wrapped(JsonbParseState **ps, const char *key, JsonbValue *inner)
+{
+	JsonbValue	k;
+
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	set_string(&k, key, strlen(key));
+	pushJsonbValue(ps, WJB_KEY, &k);
+	pushJsonbValue(ps, WJB_VALUE, inner);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+/*
+ * push_fallback: the relaxed extended JSON form of a rare BSON type
+ * (binary, regex, timestamp, code, min/max key, ...), through the text
+ * writer of the engine
+ */
+static void
+push_fallback(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t *it)
+{
+	bson_t		tmp;
+	asp_strbuf	sb;
+	bool		ok;
+	Jsonb	   *jb;
+	JsonbValue *v;
+
+	bson_init(&tmp);
+	asp_strbuf_init(&sb);
+	ok = bson_append_iter(&tmp, "v", 1, it) &&
+		asp_bson_to_json(bson_get_data(&tmp), tmp.len, false, &sb);
+	bson_destroy(&tmp);
+	if (!ok)
+	{
+		asp_strbuf_free(&sb);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not convert a BSON value to JSON")));
+	}
+	PG_TRY();
+	{
+		jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(sb.data)));
+	}
+	PG_FINALLY();
+	{
+		asp_strbuf_free(&sb);
+	}
+	PG_END_TRY();
+	v = getKeyJsonValueFromContainer(&jb->root, "v", 1, NULL);
+	if (v == NULL)
+		elog(ERROR, "extended JSON of a BSON value has no \"v\"");
+	pushJsonbValue(ps, tok, v);
+}
+
+/*
+ * push_bson_value: one BSON value as a jsonb value (tok is WJB_VALUE in an
+ * object, WJB_ELEM in an array).  scalarize: for a column that is not of a
+ * json type, dates, ObjectIds and decimals become the scalars its input
+ * function reads.  *bad is set (and a null pushed) for values PostgreSQL
+ * cannot store.
+ */
+static void
+push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t *it,
+				bool scalarize, const char **bad)
+{
+	JsonbValue	v;
+	char		buf[64];
+
+	switch (bson_iter_type(it))
+	{
+		case BSON_TYPE_UTF8:
+			{
+				uint32_t	len;
+				const char *s = bson_iter_utf8(it, &len);
+
+				if (memchr(s, '\0', len) != NULL)
+				{
+					*bad = "a string holds a NUL character, which PostgreSQL cannot store";
+					v.type = jbvNull;
+				}
+				else
+					set_string(&v, s, (int) len);
+				pushJsonbValue(ps, tok, &v);
+				return;
+			}
+		case BSON_TYPE_INT32:
+			v.type = jbvNumeric;
+			v.val.numeric = int64_to_numeric(bson_iter_int32(it));
+			pushJsonbValue(ps, tok, &v);
+			return;
+		case BSON_TYPE_INT64:
+			v.type = jbvNumeric;
+			v.val.numeric = int64_to_numeric(bson_iter_int64(it));
+			pushJsonbValue(ps, tok, &v);
+			return;
+		case BSON_TYPE_DOUBLE:
+			{
+				double		d = bson_iter_double(it);
+
+				if (isfinite(d))
+				{
+					double_to_shortest_decimal_buf(d, buf);
+					set_numeric_text(&v, buf);
+					pushJsonbValue(ps, tok, &v);
+					return;
+				}
+				set_string(&v, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity",
+						   isnan(d) ? 3 : d > 0 ? 8 : 9);
+				if (scalarize)
+					pushJsonbValue(ps, tok, &v);
+				else
+					push_wrapped(ps, "$numberDouble", &v);
+				return;
+			}
+		case BSON_TYPE_DECIMAL128:
+			{
+				bson_decimal128_t dec;
+				char		s[BSON_DECIMAL128_STRING];
+
+				bson_iter_decimal128(it, &dec);
+				bson_decimal128_to_string(&dec, s);
+				if (!scalarize)
+				{
+					set_string_copy(&v, s);
+					push_wrapped(ps, "$numberDecimal", &v);
+				}
+				else
+				{
+					if (strchr(s, 'N') || strchr(s, 'I'))	/* NaN, Infinity */
+						set_string_copy(&v, s);
+					else
+						set_numeric_text(&v, s);
+					pushJsonbValue(ps, tok, &v);
+				}
+				return;
+			}
+		case BSON_TYPE_BOOL:
+			v.type = jbvBool;
+			v.val.boolean = bson_iter_bool(it);
+			pushJsonbValue(ps, tok, &v);
+			return;
+		case BSON_TYPE_NULL:
+		case BSON_TYPE_UNDEFINED:
+			if (bson_iter_type(it) == BSON_TYPE_UNDEFINED && !scalarize)
+				break;
+			v.type = jbvNull;
+			pushJsonbValue(ps, tok, &v);
+			return;
+		case BSON_TYPE_DOCUMENT:
+		case BSON_TYPE_ARRAY:
+			{
+				const uint8_t *data;
+				uint32_t	len;
+
+				if (BSON_ITER_HOLDS_DOCUMENT(it))
+					bson_iter_document(it, &len, &data);
+				else
+					bson_iter_array(it, &len, &data);
+				push_bson_doc(ps, data, len, BSON_ITER_HOLDS_ARRAY(it), bad);
+				return;
+			}
+		case BSON_TYPE_DATE_TIME:
+			{
+				int64		ms = bson_iter_date_time(it);
+
+				if (format_iso_date(ms, scalarize ? 1 : 1970, buf, sizeof(buf)))
+				{
+					set_string_copy(&v, buf);
+					if (scalarize)
+						pushJsonbValue(ps, tok, &v);
+					else
+						push_wrapped(ps, "$date", &v);
+					return;
+				}
+				break;			/* {"$date": {"$numberLong": ...}} */
+			}
+		case BSON_TYPE_OID:
+			bson_oid_to_string(bson_iter_oid(it), buf);
+			set_string_copy(&v, buf);
+			if (scalarize)
+				pushJsonbValue(ps, tok, &v);
+			else
+				push_wrapped(ps, "$oid", &v);
+			return;
+		default:
+			break;
+	}
+	push_fallback(ps, tok, it);
+}
+
+/* push_bson_doc: a BSON document or array as a jsonb object or array */
+static void
+push_bson_doc(JsonbParseState **ps, const uint8_t *data, uint32_t len, bool is_array,
+			  const char **bad)
+{
+	bson_iter_t it;
+	JsonbValue	k;
+
+	check_stack_depth();
+	if (!bson_iter_init_from_data(&it, data, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt BSON document in $merge")));
+	pushJsonbValue(ps, is_array ? WJB_BEGIN_ARRAY : WJB_BEGIN_OBJECT, NULL);
+	while (bson_iter_next(&it))
+	{
+		if (!is_array)
+		{
+			set_string(&k, bson_iter_key(&it), bson_iter_key_len(&it));
+			pushJsonbValue(ps, WJB_KEY, &k);
+		}
+		push_bson_value(ps, is_array ? WJB_ELEM : WJB_VALUE, &it, false, bad);
+	}
+	pushJsonbValue(ps, is_array ? WJB_END_ARRAY : WJB_END_OBJECT, NULL);
+}
+
+/* find_field: the value at a field path (dotted paths through documents) */
+static bool
+find_field(const uint8_t *doc, uint32 len, const char *path, bson_iter_t *out)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init_from_data(&it, doc, len))
+		return false;
+	if (strchr(path, '.') == NULL)
+	{
+		if (!bson_iter_find_w_len(&it, path, (int) strlen(path)))
+			return false;
+		*out = it;
+		return true;
+	}
+	return bson_iter_find_descendant(&it, path, out);
+}
+
+/* make_row: the row object of a document; NULL with *bad set if it cannot be stored */
+static Jsonb *
+make_row(asp_pg_sink *s, const uint8_t *doc, uint32 len, const char **bad)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+	JsonbValue	k;
+	int			i;
+
+	*bad = NULL;
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	for (i = 0; i < s->ncols; i++)
+	{
+		sink_column *c = &s->cols[i];
+		bson_iter_t it;
+
+		if (c->is_doc)
+		{
+			set_string(&k, c->name, strlen(c->name));
+			pushJsonbValue(&ps, WJB_KEY, &k);
+			push_bson_doc(&ps, doc, len, false, bad);
+		}
+		else if (find_field(doc, len, c->name, &it))
+		{
+			set_string(&k, c->name, strlen(c->name));
+			pushJsonbValue(&ps, WJB_KEY, &k);
+			push_bson_value(&ps, WJB_VALUE, &it, !c->is_json, bad);
+		}
+	}
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return *bad ? NULL : JsonbValueToJsonb(res);
+}
+
+
+/* ---------------------------------------------------------------------
+ * The table
+ * ---------------------------------------------------------------------
+ */
+
+/* parse_spec: whenMatched, whenNotMatched, on, into.db/coll of the $merge operand */
+static void
+parse_spec(asp_pg_sink *s, const bson_value_t *spec)
+{
+	bson_iter_t it;
+	const char *wnm = "insert";
+
+	s->wm = WM_MERGE;
+	s->on[0] = pstrdup("_id");
+	s->non = 1;
+	if (!bson_iter_init_from_data(&it, spec->value.v_doc.data, spec->value.v_doc.data_len))
+		elog(ERROR, "corrupt $merge specification");
+	while (bson_iter_next(&it))
+	{
+		const char *key = bson_iter_key(&it);
+
+		if (strcmp(key, "into") == 0)
+		{
+			bson_iter_t iit;
+
+			bson_iter_recurse(&it, &iit);
+			while (bson_iter_next(&iit))
+			{
+				const char *ik = bson_iter_key(&iit);
+
+				if (strcmp(ik, "db") != 0 && strcmp(ik, "coll") != 0)
+					continue;
+				if (!BSON_ITER_HOLDS_UTF8(&iit))
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("$merge into the \"local\" connection needs 'into.%s' as a string", ik),
+							 errdetail("Expressions for the target schema or table are not supported yet.")));
+				if (strcmp(ik, "db") == 0)
+					s->schema = pstrdup(bson_iter_utf8(&iit, NULL));
+				else
+					s->table = pstrdup(bson_iter_utf8(&iit, NULL));
+			}
+		}
+		else if (strcmp(key, "on") == 0)
+		{
+			if (BSON_ITER_HOLDS_UTF8(&it))
+				s->on[0] = pstrdup(bson_iter_utf8(&it, NULL));
+			else
+			{
+				bson_iter_t oit;
+
+				s->non = 0;
+				bson_iter_recurse(&it, &oit);
+				while (bson_iter_next(&oit))
+				{
+					if (s->non == MAX_ON_FIELDS)
+						ereport(ERROR,
+								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+								 errmsg("$merge: 'on' can name at most %d fields", MAX_ON_FIELDS)));
+					s->on[s->non++] = pstrdup(bson_iter_utf8(&oit, NULL));
+				}
+			}
+		}
+		else if (strcmp(key, "whenMatched") == 0)
+		{
+			const char *w;
+
+			if (!BSON_ITER_HOLDS_UTF8(&it))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("$merge into the \"local\" connection does not support a 'whenMatched' pipeline yet"),
+						 errhint("Use \"replace\", \"keepExisting\", \"merge\" or \"fail\".")));
+			w = bson_iter_utf8(&it, NULL);
+			if (strcmp(w, "replace") == 0)
+				s->wm = WM_REPLACE;
+			else if (strcmp(w, "keepExisting") == 0)
+				s->wm = WM_KEEP;
+			else if (strcmp(w, "fail") == 0)
+				s->wm = WM_FAIL;
+			else
+				s->wm = WM_MERGE;
+		}
+		else if (strcmp(key, "whenNotMatched") == 0)
+			wnm = bson_iter_utf8(&it, NULL);
+	}
+	s->discard = strcmp(wnm, "discard") == 0;
+	if (s->discard && (s->wm == WM_KEEP || s->wm == WM_FAIL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("$merge: the combination of {whenMatched: \"%s\", whenNotMatched: \"discard\"} is not supported",
+						s->wm == WM_KEEP ? "keepExisting" : "fail"),
+				 errdetail("MongoDB refuses this combination too.")));
+}
+
+/* is_json_type: json or jsonb (also through a domain) */
+static bool
+is_json_type(Oid typid)
+{
+	typid = getBaseType(typid);
+	return typid == JSONOID || typid == JSONBOID;
+}
+
+/* create_default_table: CREATE TABLE schema.table (_id jsonb PRIMARY KEY, doc jsonb NOT NULL) */
+static void
+create_default_table(asp_pg_sink *s)
+{
+	StringInfoData sql;
+	int			rc;
+
+	if (s->non != 1 || strcmp(s->on[0], "_id") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("$merge: table %s does not exist and 'on' is not \"_id\"", s->qualname),
+				 errdetail("A missing table is created with the columns (_id jsonb PRIMARY KEY, doc jsonb), which can only be matched on \"_id\"."),
+				 errhint("Create the table with a column for each 'on' field and a unique index on them.")));
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s (_id jsonb PRIMARY KEY, doc jsonb NOT NULL)",
+					 s->qualname);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute(sql.data, false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "could not create table %s: %s", s->qualname, SPI_result_code_string(rc));
+	SPI_finish();
+	pfree(sql.data);
+}
+
+/* read_table: the columns, defaults and the unique index of the 'on' fields */
+static void
+read_table(asp_pg_sink *s, Oid relid)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	AttrNumber	keyatt[MAX_ON_FIELDS];
+	List	   *deparse_cxt = NIL;
+	List	   *indexes;
+	ListCell   *lc;
+	int			i,
+				j;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("$merge: %s is not a table", s->qualname)));
+
+	s->cols = palloc0(sizeof(sink_column) * Max(td->natts, 1));
+	s->ncols = 0;
+	for (i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+		sink_column *c;
+
+		if (att->attisdropped || att->attgenerated || att->attidentity)
+			continue;
+		c = &s->cols[s->ncols++];
+		c->name = pstrdup(NameStr(att->attname));
+		c->qname = pstrdup(quote_identifier(c->name));
+		c->typname = format_type_with_typemod(att->atttypid, att->atttypmod);
+		c->attnum = att->attnum;
+		c->is_json = is_json_type(att->atttypid);
+		c->is_doc = c->is_json && strcmp(c->name, "doc") == 0;
+		if (att->atthasdef && td->constr)
+		{
+			for (j = 0; j < td->constr->num_defval; j++)
+			{
+				AttrDefault *def = &td->constr->defval[j];
+
+				if (def->adnum != att->attnum)
+					continue;
+				if (deparse_cxt == NIL)
+					deparse_cxt = deparse_context_for(RelationGetRelationName(rel), relid);
+				c->defexpr = deparse_expression(stringToNode(def->adbin), deparse_cxt,
+												false, false);
+			}
+		}
+	}
+
+	/* the 'on' fields are columns */
+	for (i = 0; i < s->non; i++)
+	{
+		for (j = 0; j < s->ncols; j++)
+			if (strcmp(s->cols[j].name, s->on[i]) == 0)
+				break;
+		if (j == s->ncols || s->cols[j].is_doc)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("$merge: 'on' field \"%s\" has no column in table %s", s->on[i], s->qualname),
+					 errhint("Create the table with a column for each 'on' field and a unique index on them.")));
+		s->cols[j].is_key = true;
+		keyatt[i] = s->cols[j].attnum;
+	}
+
+	/* a unique index on exactly those columns, usable by ON CONFLICT */
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Oid			indexoid = lfirst_oid(lc);
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		Form_pg_index ix;
+		bool		ok;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ix = (Form_pg_index) GETSTRUCT(tup);
+		ok = ix->indisunique && ix->indimmediate && ix->indisvalid &&
+			ix->indnkeyatts == s->non &&
+			heap_attisnull(tup, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL);
+		for (i = 0; ok && i < ix->indnkeyatts; i++)
+		{
+			for (j = 0; j < s->non; j++)
+				if (ix->indkey.values[i] == keyatt[j])
+					break;
+			ok = j < s->non;
+		}
+		ReleaseSysCache(tup);
+		if (ok)
+		{
+			s->key_index = get_rel_name(indexoid);
+			break;
+		}
+	}
+	list_free(indexes);
+	table_close(rel, NoLock);
+
+	if (s->key_index == NULL)
+	{
+		StringInfoData cols;
+
+		initStringInfo(&cols);
+		for (i = 0; i < s->non; i++)
+			appendStringInfo(&cols, "%s%s", i ? ", " : "", quote_identifier(s->on[i]));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("$merge: cannot find index to verify that join fields will be unique"),
+				 errdetail("Table %s has no unique index or primary key on exactly the 'on' columns (%s).",
+						   s->qualname, cols.data),
+				 errhint("Create one, e.g. CREATE UNIQUE INDEX ON %s (%s).", s->qualname, cols.data)));
+	}
+}
+
+/* append_src: the batch as rows: "asp#n" (position), "asp#j" (row object), the columns */
+static void
+append_src(asp_pg_sink *s, StringInfo sql)
+{
+	int			i;
+
+	appendStringInfoString(sql, "SELECT e.n AS \"asp#n\", e.j AS \"asp#j\", r.* "
+						   "FROM unnest($1) WITH ORDINALITY AS e(j, n), LATERAL jsonb_to_record(e.j) AS r(");
+	for (i = 0; i < s->ncols; i++)
+		appendStringInfo(sql, "%s%s %s", i ? ", " : "", s->cols[i].qname, s->cols[i].typname);
+	appendStringInfoChar(sql, ')');
+}
+
+/* append_value: the value written for a column: the field, else the column default */
+static void
+append_value(StringInfo sql, const sink_column *c)
+{
+	if (c->defexpr && !c->is_doc)
+		appendStringInfo(sql, "CASE WHEN s.\"asp#j\" ? %s THEN s.%s ELSE %s END",
+						 quote_literal_cstr(c->name), c->qname, c->defexpr);
+	else
+		appendStringInfo(sql, "s.%s", c->qname);
+}
+
+/* append_insert: INSERT INTO t (cols) SELECT values FROM s */
+static void
+append_insert(asp_pg_sink *s, StringInfo sql, const char *from)
+{
+	int			i;
+
+	appendStringInfo(sql, "INSERT INTO %s AS t (", s->qualname);
+	for (i = 0; i < s->ncols; i++)
+		appendStringInfo(sql, "%s%s", i ? ", " : "", s->cols[i].qname);
+	appendStringInfoString(sql, ") SELECT ");
+	for (i = 0; i < s->ncols; i++)
+	{
+		if (i)
+			appendStringInfoString(sql, ", ");
+		append_value(sql, &s->cols[i]);
+	}
+	appendStringInfo(sql, " FROM %s", from);
+}
+
+/*
+ * append_keep_id: "|| the _id of the existing document" for the doc column
+ * of an updated row: as in MongoDB, a matched document keeps its _id (the
+ * new one may only have the _id generated for it)
+ */
+static void
+append_keep_id(StringInfo sql, const char *qname, const char *alias)
+{
+	appendStringInfo(sql, " || CASE WHEN %s.%s::jsonb ? '_id' THEN jsonb_build_object('_id', %s.%s::jsonb -> '_id') ELSE '{}' END",
+					 alias, qname, alias, qname);
+}
+
+/* append_update: UPDATE t SET ... FROM s WHERE keys match */
+static void
+append_update(asp_pg_sink *s, StringInfo sql, const char *from)
+{
+	int			i;
+	bool		first = true;
+
+	appendStringInfo(sql, "UPDATE %s AS t SET ", s->qualname);
+	for (i = 0; i < s->ncols; i++)
+	{
+		sink_column *c = &s->cols[i];
+
+		if (c->is_key)
+			continue;
+		appendStringInfo(sql, "%s%s = ", first ? "" : ", ", c->qname);
+		first = false;
+		if (c->is_doc)
+		{
+			/* merge: top-level fields of the new document win; _id stays */
+			if (s->wm == WM_REPLACE)
+				appendStringInfo(sql, "(s.%s::jsonb", c->qname);
+			else
+				appendStringInfo(sql, "(COALESCE(t.%s::jsonb, '{}') || s.%s::jsonb",
+								 c->qname, c->qname);
+			append_keep_id(sql, c->qname, "t");
+			appendStringInfo(sql, ")::%s", c->typname);
+		}
+		else if (s->wm == WM_REPLACE)
+			append_value(sql, c);
+		else
+			appendStringInfo(sql, "CASE WHEN s.\"asp#j\" ? %s THEN s.%s ELSE t.%s END",
+							 quote_literal_cstr(c->name), c->qname, c->qname);
+	}
+	if (first)					/* only key columns: nothing changes */
+		appendStringInfo(sql, "%s = t.%s", s->cols[0].qname, s->cols[0].qname);
+	appendStringInfo(sql, " FROM %s WHERE ", from);
+	first = true;
+	for (i = 0; i < s->ncols; i++)
+	{
+		if (!s->cols[i].is_key)
+			continue;
+		appendStringInfo(sql, "%st.%s = s.%s", first ? "" : " AND ", s->cols[i].qname,
+						 s->cols[i].qname);
+		first = false;
+	}
+}
+
+/* build_statement: the batch statement for whenMatched/whenNotMatched */
+static char *
+build_statement(asp_pg_sink *s)
+{
+	StringInfoData sql;
+	StringInfoData src;
+	int			i;
+	bool		first;
+
+	initStringInfo(&sql);
+	initStringInfo(&src);
+	appendStringInfoChar(&src, '(');
+	append_src(s, &src);
+	appendStringInfoString(&src, ") AS s");
+
+	if (s->discard)
+		append_update(s, &sql, src.data);
+	else if (s->wm == WM_MERGE)
+	{
+		appendStringInfoString(&sql, "WITH s AS MATERIALIZED (");
+		append_src(s, &sql);
+		appendStringInfoString(&sql, "), u AS (");
+		append_update(s, &sql, "s");
+		appendStringInfoString(&sql, " RETURNING s.\"asp#n\") ");
+		append_insert(s, &sql, "s WHERE s.\"asp#n\" NOT IN (SELECT u.\"asp#n\" FROM u) ORDER BY s.\"asp#n\"");
+	}
+	else
+	{
+		appendStringInfoString(&src, " ORDER BY s.\"asp#n\"");
+		append_insert(s, &sql, src.data);
+		if (s->wm != WM_FAIL)
+		{
+			appendStringInfoString(&sql, " ON CONFLICT (");
+			first = true;
+			for (i = 0; i < s->ncols; i++)
+				if (s->cols[i].is_key)
+				{
+					appendStringInfo(&sql, "%s%s", first ? "" : ", ", s->cols[i].qname);
+					first = false;
+				}
+			appendStringInfoString(&sql, ") DO ");
+			first = true;
+			for (i = 0; s->wm == WM_REPLACE && i < s->ncols; i++)
+				if (!s->cols[i].is_key)
+				{
+					sink_column *c = &s->cols[i];
+
+					appendStringInfo(&sql, "%s%s = ", first ? "UPDATE SET " : ", ", c->qname);
+					if (c->is_doc)
+					{
+						appendStringInfo(&sql, "(excluded.%s::jsonb", c->qname);
+						append_keep_id(&sql, c->qname, "t");
+						appendStringInfo(&sql, ")::%s", c->typname);
+					}
+					else
+						appendStringInfo(&sql, "excluded.%s", c->qname);
+					first = false;
+				}
+			if (first)
+				appendStringInfoString(&sql, "NOTHING");
+		}
+	}
+	pfree(src.data);
+	return sql.data;
+}
+
+/* prepare_plan: SPI_prepare + SPI_keepplan (the caller is connected) */
+static SPIPlanPtr
+prepare_plan(const char *sql, Oid argtype)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 1, &argtype);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* asp_pg_sink_open: see pg_sink.h */
+asp_pg_sink *
+asp_pg_sink_open(const bson_value_t *merge_spec, asp_output_fn out, void *ud)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "asp $merge sink",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	asp_pg_sink *s = palloc0(sizeof(asp_pg_sink));
+	Oid			nspid;
+	Oid			relid;
+	char	   *sql;
+
+	s->cxt = cxt;
+	s->out = out;
+	s->ud = ud;
+	parse_spec(s, merge_spec);
+	s->qualname = quote_qualified_identifier(s->schema, s->table);
+
+	nspid = get_namespace_oid(s->schema, true);
+	if (!OidIsValid(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("$merge: schema \"%s\" does not exist", s->schema),
+				 errdetail("'into.db' names the schema and 'into.coll' the table of the \"local\" connection."),
+				 errhint("Create it with CREATE SCHEMA %s.", quote_identifier(s->schema))));
+	relid = get_relname_relid(s->table, nspid);
+	if (!OidIsValid(relid))
+	{
+		create_default_table(s);
+		relid = get_relname_relid(s->table, nspid);
+		if (!OidIsValid(relid))
+			elog(ERROR, "table %s was not created", s->qualname);
+	}
+	read_table(s, relid);
+
+	sql = build_statement(s);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	s->plan = prepare_plan(sql, JSONBARRAYOID);
+	SPI_finish();
+
+	s->batch = palloc0(sizeof(sink_entry) * SINK_BATCH);
+	s->keyset = palloc0(sizeof(uint64) * SINK_KEYSET);
+	s->batch_cxt = AllocSetContextCreate(cxt, "asp $merge batch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(old);
+
+	/* libbson allocations last: nothing above may leak them */
+	s->idbuf = bson_new();
+	s->dlqbuf = bson_new();
+	return s;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Writing
+ * ---------------------------------------------------------------------
+ */
+
+/* hash_key_value: a hash of a key value; equal keys hash equal */
+static uint64
+hash_key_value(const bson_iter_t *it, uint64 h)
+{
+	const uint8_t *data = NULL;
+	uint32_t	len = 0;
+	double		d;
+
+	switch (bson_iter_type(it))
+	{
+		case BSON_TYPE_INT32:
+		case BSON_TYPE_INT64:
+		case BSON_TYPE_DOUBLE:
+			/* 1, 1L and 1.0 are the same key */
+			d = bson_iter_as_double(it);
+			if (d == 0)
+				d = 0;			/* -0 */
+			return hash_bytes_extended((const unsigned char *) &d, sizeof(d), h);
+		case BSON_TYPE_UTF8:
+			{
+				const char *str = bson_iter_utf8(it, &len);
+
+				return hash_bytes_extended((const unsigned char *) str, len, h ^ 1);
+			}
+		case BSON_TYPE_DOCUMENT:
+			bson_iter_document(it, &len, &data);
+			break;
+		case BSON_TYPE_ARRAY:
+			bson_iter_array(it, &len, &data);
+			break;
+		case BSON_TYPE_OID:
+			data = bson_iter_oid(it)->bytes;
+			len = 12;
+			break;
+		default:
+			/* other types: equal types collide, which only flushes earlier */
+			return h + bson_iter_type(it);
+	}
+	return hash_bytes_extended(data, len, h ^ bson_iter_type(it));
+}
+
+/* keyset_add: add a key hash to the batch's set; false if it was there */
+static bool
+keyset_add(asp_pg_sink *s, uint64 h)
+{
+	uint32		i = (uint32) h & (SINK_KEYSET - 1);
+
+	if (h == 0)
+		h = 1;
+	while (s->keyset[i] != 0)
+	{
+		if (s->keyset[i] == h)
+			return false;
+		i = (i + 1) & (SINK_KEYSET - 1);
+	}
+	s->keyset[i] = h;
+	return true;
+}
+
+/* emit_dlq: a DLQ document for an entry that could not be written */
+static void
+emit_dlq(asp_pg_sink *s, const sink_entry *e)
+{
+	bson_t	   *b = s->dlqbuf;
+	bson_t		errinfo,
+				d;
+	bson_iter_t it;
+
+	bson_reinit(b);
+	if (bson_iter_init_from_data(&it, e->doc, e->len) && bson_iter_find(&it, "_stream_meta") &&
+		BSON_ITER_HOLDS_DOCUMENT(&it))
+		bson_append_iter(b, "_stream_meta", -1, &it);
+	BSON_APPEND_DOCUMENT_BEGIN(b, "errInfo", &errinfo);
+	BSON_APPEND_UTF8(&errinfo, "reason", e->reason);
+	bson_append_document_end(b, &errinfo);
+	BSON_APPEND_UTF8(b, "operatorName", "$merge");
+	if (bson_init_static(&d, e->doc, e->len))
+		BSON_APPEND_DOCUMENT(b, "doc", &d);
+	s->out(s->ud, ASP_OUTPUT_DLQ, bson_get_data(b), b->len);
+}
+
+/* is_document_error: an error caused by the documents, not the setup */
+static bool
+is_document_error(int sqlerrcode)
+{
+	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+		sqlerrcode == ERRCODE_CARDINALITY_VIOLATION;
+}
+
+/*
+ * try_plan: run a plan in a subtransaction.  NULL if it worked; the error
+ * (copied into the batch context) if it failed on a document error; other
+ * errors are raised.  The caller is connected to SPI.
+ */
+static ErrorData *
+try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		int			rc = SPI_execute_plan(plan, &arg, " ", false, 0);
+
+		if (rc < 0)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(s->batch_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (!is_document_error(edata->sqlerrcode))
+		{
+			/* say what was being done, not the generated statement */
+			edata->context = psprintf("$merge into table %s", s->qualname);
+			ReThrowError(edata);
+		}
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/* entry_reason: the DLQ reason for a document whose write failed */
+static char *
+entry_reason(asp_pg_sink *s, const sink_entry *e, const ErrorData *edata)
+{
+	int			i;
+
+	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && s->wm == WM_FAIL &&
+		(edata->constraint_name == NULL || strcmp(edata->constraint_name, s->key_index) == 0))
+		return "$merge failed: a document with the same key already exists";
+
+	/* a value a column cannot take: find the column */
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION)
+	{
+		for (i = 0; i < s->ncols; i++)
+		{
+			sink_column *c = &s->cols[i];
+			ErrorData  *perr;
+
+			if (c->is_json ||
+				getKeyJsonValueFromContainer(&e->row->root, c->name, strlen(c->name), NULL) == NULL)
+				continue;
+			if (c->probe == NULL)
+			{
+				StringInfoData sql;
+
+				initStringInfo(&sql);
+				appendStringInfo(&sql, "SELECT r.%s FROM jsonb_to_record($1) AS r(%s %s)",
+								 c->qname, c->qname, c->typname);
+				c->probe = prepare_plan(sql.data, JSONBOID);
+				pfree(sql.data);
+			}
+			perr = try_plan(s, c->probe, JsonbPGetDatum(e->row));
+			if (perr)
+				return psprintf("column \"%s\" (%s): %s", c->name, c->typname, perr->message);
+		}
+	}
+	return pstrdup(edata->message);
+}
+
+/* asp_pg_sink_flush: see pg_sink.h */
+void
+asp_pg_sink_flush(asp_pg_sink *s)
+{
+	MemoryContext old;
+	Datum	   *rows;
+	int			nrows = 0;
+	int			i;
+	ErrorData  *edata;
+
+	if (s->n == 0)
+		return;
+	old = MemoryContextSwitchTo(s->batch_cxt);
+	rows = palloc(sizeof(Datum) * s->n);
+	for (i = 0; i < s->n; i++)
+		if (s->batch[i].reason == NULL)
+			rows[nrows++] = JsonbPGetDatum(s->batch[i].row);
+	if (nrows > 0)
+	{
+		ArrayType  *arr = construct_array(rows, nrows, JSONBOID, -1, false, TYPALIGN_INT);
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		edata = try_plan(s, s->plan, PointerGetDatum(arr));
+		if (edata != NULL)
+		{
+			/* again document by document, so only the bad ones fail */
+			for (i = 0; i < s->n; i++)
+			{
+				sink_entry *e = &s->batch[i];
+				ErrorData  *derr;
+				Datum		one;
+
+				CHECK_FOR_INTERRUPTS();
+				if (e->reason)
+					continue;
+				one = JsonbPGetDatum(e->row);
+				arr = construct_array(&one, 1, JSONBOID, -1, false, TYPALIGN_INT);
+				derr = try_plan(s, s->plan, PointerGetDatum(arr));
+				if (derr)
+				{
+					MemoryContextSwitchTo(s->batch_cxt);
+					e->reason = entry_reason(s, e, derr);
+				}
+			}
+		}
+		SPI_finish();
+		MemoryContextSwitchTo(s->batch_cxt);
+	}
+	MemoryContextSwitchTo(old);
+
+	/* the documents in order: written ones as output, the others to the DLQ */
+	for (i = 0; i < s->n; i++)
+	{
+		if (s->batch[i].reason)
+			emit_dlq(s, &s->batch[i]);
+		else
+			s->out(s->ud, ASP_OUTPUT_DOC, s->batch[i].doc, s->batch[i].len);
+	}
+	s->n = 0;
+	memset(s->keyset, 0, sizeof(uint64) * SINK_KEYSET);
+	MemoryContextReset(s->batch_cxt);
+}
+
+/* asp_pg_sink_write: see pg_sink.h */
+void
+asp_pg_sink_write(asp_pg_sink *s, const uint8_t *doc, uint32_t len)
+{
+	bson_iter_t it;
+	sink_entry *e;
+	MemoryContext old;
+	const char *bad = NULL;
+	int			bad_on = -1;
+	uint64		h = 0;
+	int			i;
+
+	/* a document without _id gets an ObjectId first, as MongoDB does */
+	if (!bson_iter_init_from_data(&it, doc, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt BSON document in $merge")));
+	if (!bson_iter_find(&it, "_id"))
+	{
+		bson_oid_t	oid;
+
+		bson_reinit(s->idbuf);
+		bson_oid_init(&oid, NULL);
+		BSON_APPEND_OID(s->idbuf, "_id", &oid);
+		bson_iter_init_from_data(&it, doc, len);
+		while (bson_iter_next(&it))
+			bson_append_iter(s->idbuf, NULL, 0, &it);
+		doc = bson_get_data(s->idbuf);
+		len = s->idbuf->len;
+	}
+
+	/* the 'on' fields identify the row: they must be there */
+	for (i = 0; i < s->non; i++)
+	{
+		if (!find_field(doc, len, s->on[i], &it) || BSON_ITER_HOLDS_NULL(&it) ||
+			BSON_ITER_HOLDS_UNDEFINED(&it) || BSON_ITER_HOLDS_ARRAY(&it))
+		{
+			bad_on = i;
+			break;
+		}
+		h = hash_key_value(&it, h * 31 + i);
+	}
+	if (bad_on < 0 && !keyset_add(s, h))
+	{
+		/* the key is already in this batch: write the batch first */
+		asp_pg_sink_flush(s);
+		keyset_add(s, h);
+	}
+
+	old = MemoryContextSwitchTo(s->batch_cxt);
+	e = &s->batch[s->n];
+	e->doc = palloc(len);
+	memcpy(e->doc, doc, len);
+	e->len = len;
+	e->reason = NULL;
+	e->row = NULL;
+	if (bad_on >= 0)
+		e->reason = psprintf("$merge write error: 'on' field '%s' cannot be missing, null, undefined or an array",
+							 s->on[bad_on]);
+	else
+	{
+		e->row = make_row(s, e->doc, len, &bad);
+		if (e->row == NULL)
+			e->reason = pstrdup(bad);
+	}
+	MemoryContextSwitchTo(old);
+	s->n++;
+	if (s->n == SINK_BATCH)
+		asp_pg_sink_flush(s);
+}
+
+/* asp_pg_sink_free: see pg_sink.h */
+void
+asp_pg_sink_free(asp_pg_sink *s)
+{
+	int			i;
+
+	if (s == NULL)
+		return;
+	if (s->idbuf)
+		bson_destroy(s->idbuf);
+	if (s->dlqbuf)
+		bson_destroy(s->dlqbuf);
+	if (s->plan)
+		SPI_freeplan(s->plan);
+	for (i = 0; i < s->ncols; i++)
+		if (s->cols[i].probe)
+			SPI_freeplan(s->cols[i].probe);
+	MemoryContextDelete(s->cxt);
+}
