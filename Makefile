@@ -45,7 +45,17 @@ test/engine/bin/%: test/engine/%.c $(ENGINE_SRCS) $(wildcard src/engine/*.h test
 	@mkdir -p test/engine/bin
 	$(CC) $(ENGINE_CFLAGS) -o $@ $< $(ENGINE_SRCS) $(PKG_LIBS) -lm
 
-.PHONY: check-engine bench
+.PHONY: check-engine bench fuzz
+FUZZ_ITERS ?= 200000
+FUZZ_SEED ?= 0
+# fuzz: the pipeline fuzzer under AddressSanitizer and UBSan, FUZZ_ITERS mutants
+fuzz:
+	@mkdir -p test/engine/bin
+	$(CC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer $(PKG_CFLAGS) -Isrc/engine -Itest/engine \
+		-o test/engine/bin/fuzz_pipeline test/engine/test_fuzz_pipeline.c $(ENGINE_SRCS) $(PKG_LIBS) -lm
+	FUZZ_ITERS=$(FUZZ_ITERS) FUZZ_SEED=$(FUZZ_SEED) test/engine/bin/fuzz_pipeline | tail -4
+
 check-engine: $(ENGINE_TESTS)
 	prove -v --exec '' $(ENGINE_TESTS)
 
