@@ -9,3 +9,67 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION asp.process(json, json) IS
 'run a stream processing pipeline ephemerally and return its output and dead letter queue documents';
+
+/*
+ * Stream processors: the catalog.  A processor is a named pipeline kept
+ * here, like sp.createStreamProcessor() in mongosh.  The table is read and
+ * written only through the functions below, which act as the table's owner
+ * once they have checked the calling role (see src/sql/processors.c).
+ */
+CREATE TABLE asp.processors (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL UNIQUE CHECK (name ~ '^[A-Za-z0-9_-]{1,64}$'),
+  state text NOT NULL DEFAULT 'CREATED' CHECK (state IN ('CREATED', 'STARTED', 'STOPPED', 'FAILED')),
+  error_msg text,
+  pipeline text NOT NULL,          -- the text as given (key order matters; never jsonb)
+  options text NOT NULL DEFAULT '{}',
+  owner oid NOT NULL,              -- role oid (regrole in list output)
+  created timestamptz NOT NULL DEFAULT now(),
+  last_modified timestamptz NOT NULL DEFAULT now(),
+  last_state_change timestamptz NOT NULL DEFAULT now(),
+  resume_from_checkpoint boolean NOT NULL DEFAULT true
+);
+REVOKE ALL ON asp.processors FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('asp.processors', '');
+
+COMMENT ON TABLE asp.processors IS
+'stream processors: named pipelines; managed with asp.create_processor, asp.modify_processor and asp.drop_processor';
+
+CREATE FUNCTION asp.create_processor(name text, pipeline json, options json DEFAULT '{}')
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_create_processor'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.create_processor(text, json, json) IS
+'create a stream processor owned by the calling role, like sp.createStreamProcessor';
+
+CREATE FUNCTION asp.modify_processor(name text, pipeline json DEFAULT NULL, options json DEFAULT NULL,
+                                     resume_from_checkpoint boolean DEFAULT true)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_modify_processor'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.modify_processor(text, json, json, boolean) IS
+'change the pipeline or options of a stream processor that is not running; NULL keeps the current value';
+
+CREATE FUNCTION asp.drop_processor(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_drop_processor'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.drop_processor(text) IS
+'drop a stream processor that is not running';
+
+CREATE FUNCTION asp.list_processors()
+RETURNS TABLE(id bigint, name text, state text, error_msg text, pipeline json, options json,
+              owner regrole, created timestamptz, last_modified timestamptz,
+              last_state_change timestamptz)
+AS 'MODULE_PATHNAME', 'asp_list_processors'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.list_processors() IS
+'every stream processor with its state, pipeline and options, like sp.listStreamProcessors';

@@ -14,6 +14,7 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "sql/asp_sql.h"
@@ -22,10 +23,18 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* _PG_init: define the settings; nothing else is needed to run asp.process */
+/* asp_preloaded: loaded through shared_preload_libraries (see asp_sql.h) */
+bool		asp_preloaded = false;
+
+/*
+ * _PG_init: define the settings; nothing else is needed to run
+ * asp.process.  Managing stream processors needs the library preloaded.
+ */
 void
 _PG_init(void)
 {
+	if (process_shared_preload_libraries_in_progress)
+		asp_preloaded = true;
 	DefineCustomIntVariable("asp.process_max_docs",
 							"Default number of documents asp.process reads from an unbounded source.",
 							"A pipeline over a connection (sample_stream_solar, Kafka, MongoDB) never ends "

@@ -30,12 +30,12 @@
 
 #include "connectors/pg_sink.h"
 #include "engine/exec.h"
-#include "engine/json.h"
 #include "engine/json_out.h"
 #include "engine/pipeline.h"
 #include "engine/solar.h"
 #include "engine/value.h"
 #include "sql/asp_sql.h"
+#include "sql/pipeline_text.h"
 
 int			asp_process_max_docs = 1000;
 int			asp_process_timeout_ms = 10000;
@@ -68,33 +68,6 @@ unix_now_ms(void)
 	return now / 1000 + ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000);
 }
 
-/* connection_lookup: the connections asp.process can see */
-static asp_conn_type
-connection_lookup(void *ud, const char *name)
-{
-	(void) ud;
-	if (strcmp(name, "sample_stream_solar") == 0)
-		return ASP_CONN_SAMPLE;
-	if (strcmp(name, "local") == 0)
-		return ASP_CONN_POSTGRES;
-	return ASP_CONN_UNKNOWN;
-}
-
-/* parse_json_arg: JSON text of an argument into BSON, or an ERROR */
-static void
-parse_json_arg(text *t, const char *what, int max_depth, bson_t *out, bool *is_array)
-{
-	asp_json_opts jopts = {0};
-	asp_error	err;
-
-	jopts.max_depth = max_depth;
-	if (!asp_json_to_bson(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &jopts, out, is_array, &err))
-	{
-		bson_destroy(out);
-		asp_report_error(&err, what);
-	}
-}
-
 /* options_int: an integer option >= 0 */
 static int64
 options_int(bson_iter_t *it, const char *name)
@@ -124,7 +97,7 @@ parse_options(text *t, process_options *o)
 	if (t == NULL)
 		return;
 	bson_init(&b);
-	parse_json_arg(t, "invalid asp.process options", 16, &b, &is_array);
+	asp_parse_json_text(t, "invalid asp.process options", 16, &b, &is_array);
 	if (is_array)
 	{
 		bson_destroy(&b);
@@ -273,10 +246,6 @@ asp_process(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	text	   *pipeline_text;
 	process_options opts;
-	bson_t		pl;
-	bool		is_array;
-	asp_error	err;
-	asp_compile_opts copts = {connection_lookup, NULL};
 	asp_pipeline *volatile p = NULL;
 	asp_exec   *volatile x = NULL;
 	process_state st;
@@ -293,23 +262,10 @@ asp_process(PG_FUNCTION_ARGS)
 	st.tupdesc = rsinfo->setDesc;
 	asp_strbuf_init(&st.json);
 
-	bson_init(&pl);
-	parse_json_arg(pipeline_text, "invalid pipeline", 200, &pl, &is_array);
-	if (!is_array)
-	{
-		bson_destroy(&pl);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid pipeline: a pipeline must be a JSON array of stages"),
-				 errhint("Write it as '[{\"$source\": {...}}, ...]'.")));
-	}
-	p = asp_pipeline_compile(&pl, &copts, &err);
-	bson_destroy(&pl);
-	if (p == NULL)
-		asp_report_error(&err, "invalid pipeline");
+	p = asp_compile_pipeline_text(pipeline_text);
 	if (p->sink_kind != ASP_SINK_NONE &&
 		!(p->sink_kind == ASP_SINK_MERGE &&
-		  connection_lookup(NULL, p->sink_connection) == ASP_CONN_POSTGRES))
+		  asp_builtin_connection(NULL, p->sink_connection) == ASP_CONN_POSTGRES))
 	{
 		int			idx = p->nstages - 1;
 		const char *sink = p->sink_kind == ASP_SINK_MERGE ? "$merge" : "$emit";

@@ -1,0 +1,480 @@
+/*-------------------------------------------------------------------------
+ *
+ * processors.c
+ *	  The stream processor catalog (asp.processors) and the functions that
+ *	  manage it without running anything: asp.create_processor,
+ *	  asp.modify_processor, asp.drop_processor and asp.list_processors, the
+ *	  counterparts of sp.createStreamProcessor, sp.<name>.modify(),
+ *	  sp.<name>.drop() and sp.listStreamProcessors() in mongosh.
+ *
+ * A processor's pipeline is validated when it is created or modified, with
+ * the same errors as asp.process (it is parsed and compiled against the
+ * built-in connections), and stored as the text given: key order matters
+ * in pipelines, so the text never goes through jsonb.
+ *
+ * Access.  The catalog table is not readable or writable by PUBLIC.  The
+ * functions are not SECURITY DEFINER: they note the calling role (the
+ * owner of a new processor, and who must own a processor to change or drop
+ * it) and then read and write the catalog as the table's owner, the
+ * extension's owner, in a security-restricted operation, as PostgreSQL
+ * itself does for REFRESH MATERIALIZED VIEW.  (Inside a SECURITY DEFINER
+ * function the calling role is no longer known.)  The functions run with
+ * search_path = pg_catalog, pg_temp and qualify every name.
+ *
+ * Processors are managed only when asp is in shared_preload_libraries:
+ * they run in background workers registered at server start.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "engine/pipeline.h"
+#include "sql/asp_sql.h"
+#include "sql/pipeline_text.h"
+
+PG_FUNCTION_INFO_V1(asp_create_processor);
+PG_FUNCTION_INFO_V1(asp_modify_processor);
+PG_FUNCTION_INFO_V1(asp_drop_processor);
+PG_FUNCTION_INFO_V1(asp_list_processors);
+
+/* longest processor name, in characters (all ASCII) */
+#define PROCESSOR_NAME_MAX 64
+
+#define PROCESSOR_NAME_HINT \
+	"A stream processor name matches ^[A-Za-z0-9_-]{1,64}$: 1 to 64 letters, digits, '_' or '-'."
+
+#define DLQ_EXAMPLE \
+	"{\"dlq\": {\"connectionName\": \"local\", \"db\": \"public\", \"coll\": \"solar_dlq\"}}"
+
+/* the calling role's identity while the catalog is accessed as its owner */
+typedef struct catalog_access
+{
+	Oid			save_userid;
+	int			save_sec_context;
+} catalog_access;
+
+/* require_preloaded: ERROR unless asp was loaded at server start */
+static void
+require_preloaded(void)
+{
+	if (!asp_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("asp must be loaded through shared_preload_libraries to manage stream processors"),
+				 errhint("Add 'asp' to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/* arg_text: a text (or json) argument that must not be NULL */
+static text *
+arg_text(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+	return PG_GETARG_TEXT_PP(n);
+}
+
+/* arg_name: the processor name argument (argument 0) as a C string */
+static char *
+arg_name(FunctionCallInfo fcinfo)
+{
+	return text_to_cstring(arg_text(fcinfo, 0, "stream processor name"));
+}
+
+/* check_name: ERROR unless name is a valid processor name */
+static void
+check_name(const char *name)
+{
+	const char *p;
+	int			nchars;
+
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid stream processor name \"\""),
+				 errdetail("The name is empty."),
+				 errhint(PROCESSOR_NAME_HINT)));
+	for (p = name; *p; p += pg_mblen(p))
+	{
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("invalid stream processor name \"%s\"", name),
+					 errdetail("The character \"%.*s\" is not allowed.", pg_mblen(p), p),
+					 errhint(PROCESSOR_NAME_HINT)));
+	}
+	nchars = (int) strlen(name);	/* all ASCII by now */
+	if (nchars > PROCESSOR_NAME_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid stream processor name \"%s\"", name),
+				 errdetail("The name is %d characters long; the limit is %d.",
+						   nchars, PROCESSOR_NAME_MAX),
+				 errhint(PROCESSOR_NAME_HINT)));
+}
+
+/* validate_pipeline: ERROR unless the text is a pipeline asp can run */
+static void
+validate_pipeline(text *t)
+{
+	asp_pipeline *p = asp_compile_pipeline_text(t);
+
+	asp_pipeline_free(p);
+}
+
+/* options_error: ERROR about the options of a stream processor */
+static void
+options_error(const char *hint, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
+
+static void
+options_error(const char *hint, const char *fmt,...)
+{
+	char		msg[256];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid stream processor options: %s", msg),
+			 hint ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+/*
+ * validate_dlq: the "dlq" option, {connectionName, db, coll}: all three
+ * required, non-empty strings; the connection must be "local" for now.
+ */
+static void
+validate_dlq(bson_iter_t *it)
+{
+	static const char *const fields[] = {"connectionName", "db", "coll"};
+	bool		seen[lengthof(fields)] = {false, false, false};
+	bson_iter_t sub;
+	int			i;
+
+	if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &sub))
+		options_error("Write it as " DLQ_EXAMPLE ".", "\"dlq\" must be an object");
+	while (bson_iter_next(&sub))
+	{
+		const char *k = bson_iter_key(&sub);
+		const char *s;
+		uint32_t	len;
+		char		path[128];
+
+		for (i = 0; i < (int) lengthof(fields); i++)
+			if (strcmp(k, fields[i]) == 0)
+				break;
+		snprintf(path, sizeof(path), "dlq.%s", k);
+		if (i == (int) lengthof(fields))
+			options_error("dlq takes connectionName, db and coll.",
+						  "unrecognized option \"%s\"", path);
+		if (seen[i])
+			options_error(NULL, "\"%s\" is given more than once", path);
+		seen[i] = true;
+		if (!BSON_ITER_HOLDS_UTF8(&sub))
+			options_error("Write it as " DLQ_EXAMPLE ".", "\"%s\" must be a string", path);
+		s = bson_iter_utf8(&sub, &len);
+		if (len == 0 || strlen(s) != len)
+			options_error("Write it as " DLQ_EXAMPLE ".",
+						  "\"%s\" must be a non-empty string without NUL characters", path);
+		if (i == 0 && strcmp(s, "local") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid stream processor options: \"dlq.connectionName\" must be \"local\""),
+					 errdetail("The dead letter queue cannot be written to connection \"%s\".", s),
+					 errhint("For now the dead letter queue can only be a table of this database: "
+							 "connection \"local\", db the schema and coll the table.")));
+	}
+	for (i = 0; i < (int) lengthof(fields); i++)
+	{
+		char		path[32];
+
+		snprintf(path, sizeof(path), "dlq.%s", fields[i]);
+		if (!seen[i])
+			options_error("Write it as " DLQ_EXAMPLE ".", "\"%s\" is required", path);
+	}
+}
+
+/* validate_options: ERROR unless the text is valid processor options */
+static void
+validate_options(text *t)
+{
+	bson_t		b;
+	bool		is_array;
+	bson_iter_t it;
+	bool		have_dlq = false;
+
+	bson_init(&b);
+	asp_parse_json_text(t, "invalid stream processor options", 16, &b, &is_array);
+	PG_TRY();
+	{
+		if (is_array)
+			options_error("For example '" DLQ_EXAMPLE "'.", "options must be a JSON object");
+		bson_iter_init(&it, &b);
+		while (bson_iter_next(&it))
+		{
+			const char *k = bson_iter_key(&it);
+
+			if (strcmp(k, "dlq") != 0)
+				options_error("The only option is dlq, e.g. '" DLQ_EXAMPLE "'.",
+							  "unrecognized option \"%s\"", k);
+			if (have_dlq)
+				options_error(NULL, "\"%s\" is given more than once", k);
+			have_dlq = true;
+			validate_dlq(&it);
+		}
+	}
+	PG_FINALLY();
+	{
+		bson_destroy(&b);
+	}
+	PG_END_TRY();
+}
+
+/* catalog_owner: the owner of asp.processors */
+static Oid
+catalog_owner(void)
+{
+	Oid			relid = get_relname_relid("processors", get_namespace_oid("asp", false));
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"asp.processors\" does not exist"),
+				 errhint("Reinstall the extension: DROP EXTENSION asp; CREATE EXTENSION asp;")));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * catalog_begin: connect to SPI and act as the catalog's owner, in a
+ * security-restricted operation.  An error restores the calling role
+ * (transaction or subtransaction abort does); otherwise catalog_end does.
+ */
+static void
+catalog_begin(catalog_access *ca)
+{
+	Oid			owner = catalog_owner();
+
+	GetUserIdAndSecContext(&ca->save_userid, &ca->save_sec_context);
+	SetUserIdAndSecContext(owner, ca->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* catalog_end: disconnect from SPI and act as the calling role again */
+static void
+catalog_end(catalog_access *ca)
+{
+	SPI_finish();
+	SetUserIdAndSecContext(ca->save_userid, ca->save_sec_context);
+}
+
+/*
+ * lock_processor: lock the catalog row of the processor called name, to
+ * be changed by role caller ("modified" or "dropped" says how).  ERROR if
+ * it does not exist, the caller does not own it (or have the privileges of
+ * its owner: superusers and members of the owning role do), or it runs.
+ */
+static void
+lock_processor(const char *name, Oid caller, const char *action)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	Oid			owner;
+	char	   *state;
+
+	args[0] = CStringGetTextDatum(name);
+	if (SPI_execute_with_args("SELECT owner, state FROM asp.processors "
+							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read asp.processors");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("stream processor \"%s\" does not exist", name),
+				 errhint("asp.list_processors() shows the existing processors.")));
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (!has_privs_of_role(caller, owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of stream processor \"%s\"", name)));
+	if (strcmp(state, "STARTED") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stream processor \"%s\" must be stopped to be %s", name, action),
+				 errhint("Stop it first with asp.stop_processor('%s').", name)));
+}
+
+/*
+ * asp_create_processor: SQL function asp.create_processor(name text,
+ * pipeline json, options json DEFAULT '{}'), like sp.createStreamProcessor.
+ * The processor belongs to the calling role and is in state CREATED.
+ */
+Datum
+asp_create_processor(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	text	   *pipeline;
+	text	   *options;
+	Oid			caller = GetUserId();
+	catalog_access ca;
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, OIDOID};
+	Datum		args[4];
+
+	require_preloaded();
+	name = arg_name(fcinfo);
+	pipeline = arg_text(fcinfo, 1, "pipeline");
+	options = PG_ARGISNULL(2) ? cstring_to_text("{}") : PG_GETARG_TEXT_PP(2);
+	check_name(name);
+	validate_pipeline(pipeline);
+	validate_options(options);
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = PointerGetDatum(pipeline);
+	args[2] = PointerGetDatum(options);
+	args[3] = ObjectIdGetDatum(caller);
+	catalog_begin(&ca);
+	if (SPI_execute_with_args("INSERT INTO asp.processors (name, pipeline, options, owner) "
+							  "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+							  4, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into asp.processors");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("stream processor \"%s\" already exists", name),
+				 errhint("Choose another name, or change the processor with asp.modify_processor().")));
+	catalog_end(&ca);
+	PG_RETURN_VOID();
+}
+
+/*
+ * asp_modify_processor: SQL function asp.modify_processor(name text,
+ * pipeline json DEFAULT NULL, options json DEFAULT NULL,
+ * resume_from_checkpoint boolean DEFAULT true), like sp.<name>.modify().
+ * NULL arguments keep the current value; the processor must not run.
+ */
+Datum
+asp_modify_processor(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	Oid			caller = GetUserId();
+	catalog_access ca;
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		args[4];
+	char		nulls[5] = "    ";
+
+	require_preloaded();
+	name = arg_name(fcinfo);
+	args[0] = CStringGetTextDatum(name);
+	args[1] = PG_ARGISNULL(1) ? (Datum) 0 : PointerGetDatum(PG_GETARG_TEXT_PP(1));
+	args[2] = PG_ARGISNULL(2) ? (Datum) 0 : PointerGetDatum(PG_GETARG_TEXT_PP(2));
+	args[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	for (int i = 1; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			nulls[i] = 'n';
+
+	catalog_begin(&ca);
+	lock_processor(name, caller, "modified");
+	if (!PG_ARGISNULL(1))
+		validate_pipeline(DatumGetTextPP(args[1]));
+	if (!PG_ARGISNULL(2))
+		validate_options(DatumGetTextPP(args[2]));
+	if (SPI_execute_with_args("UPDATE asp.processors SET "
+							  "pipeline = COALESCE($2, pipeline), "
+							  "options = COALESCE($3, options), "
+							  "resume_from_checkpoint = COALESCE($4, resume_from_checkpoint), "
+							  "last_modified = pg_catalog.now() "
+							  "WHERE name OPERATOR(pg_catalog.=) $1",
+							  4, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update asp.processors");
+	catalog_end(&ca);
+	PG_RETURN_VOID();
+}
+
+/*
+ * asp_drop_processor: SQL function asp.drop_processor(name text), like
+ * sp.<name>.drop().  The processor must not run.
+ */
+Datum
+asp_drop_processor(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	Oid			caller = GetUserId();
+	catalog_access ca;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	require_preloaded();
+	name = arg_name(fcinfo);
+	args[0] = CStringGetTextDatum(name);
+	catalog_begin(&ca);
+	lock_processor(name, caller, "dropped");
+	if (SPI_execute_with_args("DELETE FROM asp.processors WHERE name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from asp.processors");
+	catalog_end(&ca);
+	PG_RETURN_VOID();
+}
+
+/*
+ * asp_list_processors: SQL function asp.list_processors(), like
+ * sp.listStreamProcessors(): every processor, in creation order.
+ */
+Datum
+asp_list_processors(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	catalog_access ca;
+	Datum	   *values;
+	bool	   *nulls;
+
+	require_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
+	nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
+
+	catalog_begin(&ca);
+	if (SPI_execute("SELECT id, name, state, error_msg, pipeline::pg_catalog.json, "
+					"options::pg_catalog.json, owner::pg_catalog.regrole, created, "
+					"last_modified, last_state_change "
+					"FROM asp.processors ORDER BY id", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read asp.processors");
+	if (SPI_tuptable->tupdesc->natts != rsinfo->setDesc->natts)
+		elog(ERROR, "asp.list_processors returns %d columns, expected %d",
+			 rsinfo->setDesc->natts, SPI_tuptable->tupdesc->natts);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	catalog_end(&ca);
+	return (Datum) 0;
+}
