@@ -30,7 +30,9 @@ CREATE TABLE asp.processors (
   resume_from_checkpoint boolean NOT NULL DEFAULT true
 );
 REVOKE ALL ON asp.processors FROM PUBLIC;
+-- pg_dump keeps the processors, and where their ids stand
 SELECT pg_catalog.pg_extension_config_dump('asp.processors', '');
+SELECT pg_catalog.pg_extension_config_dump('asp.processors_id_seq', '');
 
 COMMENT ON TABLE asp.processors IS
 'stream processors: named pipelines; managed with asp.create_processor, asp.modify_processor and asp.drop_processor';

@@ -24,6 +24,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE				/* qsort_r */
 #endif
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -387,6 +388,16 @@ group_emit(asp_stage *s, void *state, asp_exec *x)
 					goto next_entry;
 				}
 				asp_bson_append_value(s->out, spec->acc[i].field, -1, &v);
+			}
+			if (s->out->len > ASP_MAX_BSON_SIZE)
+			{
+				char		reason[160];
+
+				snprintf(reason, sizeof(reason),
+						 "the $group result is %u bytes, over the maximum document size of %d bytes",
+						 s->out->len, ASP_MAX_BSON_SIZE);
+				asp_exec_dlq(x, s, NULL, 0, reason);
+				continue;
 			}
 			if (!asp_stage_emit(s, x, bson_get_data(s->out), s->out->len))
 				return false;

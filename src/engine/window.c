@@ -199,6 +199,16 @@ out_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 		bson_append_document_end(&meta, &win);
 		bson_append_document_end(b, &meta);
 	}
+	if (b->len > ASP_MAX_BSON_SIZE)
+	{
+		char		reason[160];
+
+		snprintf(reason, sizeof(reason),
+				 "the window result is %u bytes with _stream_meta, over the maximum document size of %d bytes",
+				 b->len, ASP_MAX_BSON_SIZE);
+		asp_exec_dlq(x, w->self, NULL, 0, reason);
+		return true;
+	}
 	return asp_stage_emit(w->self, x, bson_get_data(b), b->len);
 }
 

@@ -30,6 +30,13 @@ SELECT * FROM asp.process('[{"$source": {"documents": []}}, {"$match": []}]');
 SELECT kind, doc->'errInfo'->>'reason' AS reason, doc->'doc'->'a' AS a FROM asp.process($$[
   {"$source": {"documents": [{"a": 1, "b": 0}, {"a": "x", "b": 1}, {"a": 6, "b": 3}]}},
   {"$project": {"_id": 0, "q": {"$divide": ["$a", "$b"]}, "s": {"$add": ["$a", 1]}}}]$$);
+-- a window result over 16 MB ($push of 18 one-megabyte strings) goes to the DLQ
+SELECT kind, doc->'operatorName' AS op, doc->'errInfo'->>'reason' AS reason
+FROM asp.process(('[{"$source": {"documents": ['
+  || (SELECT string_agg('{"t": {"$date": "2024-01-01T00:00:0' || (i % 10) || 'Z"}, "s": "' || repeat('x', 1024 * 1024) || '"}', ',')
+      FROM generate_series(1, 18) i)
+  || '], "timeField": {"$toDate": "$t"}}}, {"$tumblingWindow": {"interval": {"size": 1, "unit": "minute"},'
+  || ' "pipeline": [{"$group": {"_id": null, "all": {"$push": "$s"}}}]}}]')::json);
 -- the session still works after all of that
 SELECT count(*) FROM asp.process('[{"$source": {"documents": [{}, {}]}}]');
 -- invalid UTF-8 can only reach asp.process in a SQL_ASCII database
