@@ -32,7 +32,7 @@ static const char *const seeds[] = {
 	"[{\"$source\": {\"documents\": [{\"k\": \"x\", \"v\": 3, \"t\": {\"$date\": \"2024-01-01T00:00:01Z\"}}, {\"k\": \"y\", \"v\": 0, \"t\": {\"$date\": \"2024-01-01T00:00:12Z\"}}],"
 	" \"timeField\": {\"$toDate\": \"$t\"}}}, {\"$tumblingWindow\": {\"interval\": {\"size\": 10, \"unit\": \"second\"},"
 	" \"allowedLateness\": {\"size\": 1, \"unit\": \"second\"}, \"pipeline\": [{\"$group\": {\"_id\": \"$k\", \"s\": {\"$sum\": \"$v\"},"
-	" \"a\": {\"$avg\": \"$v\"}, \"m\": {\"$max\": \"$v\"}, \"p\": {\"$push\": \"$v\"}, \"q\": {\"$divide\": [1, \"$v\"]}}}, {\"$sort\": {\"s\": -1}}, {\"$limit\": 5}]}}]",
+	" \"a\": {\"$avg\": \"$v\"}, \"m\": {\"$max\": \"$v\"}, \"p\": {\"$push\": \"$v\"}, \"q\": {\"$sum\": {\"$divide\": [1, \"$v\"]}}}}, {\"$sort\": {\"s\": -1}}, {\"$limit\": 5}]}}]",
 	"[{\"$source\": {\"connectionName\": \"sample_stream_solar\", \"timeField\": {\"$dateFromString\": {\"dateString\": \"$timestamp\"}}}},"
 	" {\"$hoppingWindow\": {\"interval\": {\"size\": 10, \"unit\": \"second\"}, \"hopSize\": {\"size\": 5, \"unit\": \"second\"},"
 	" \"pipeline\": [{\"$match\": {\"obs.watts\": {\"$gt\": 10}}}, {\"$group\": {\"_id\": {\"g\": \"$group_id\"}, \"t\": {\"$topN\": {\"n\": 2, \"sortBy\": {\"obs.temp\": -1}, \"output\": \"$device_id\"}},"
