@@ -63,7 +63,7 @@ LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION asp.drop_processor(text) IS
-'drop a stream processor that is not running';
+'drop a stream processor, stopping it first if it runs';
 
 CREATE FUNCTION asp.list_processors()
 RETURNS TABLE(id bigint, name text, state text, error_msg text, pipeline json, options json,
@@ -75,3 +75,34 @@ SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION asp.list_processors() IS
 'every stream processor with its state, pipeline and options, like sp.listStreamProcessors';
+
+/*
+ * Running stream processors (asp must be in shared_preload_libraries; the
+ * launcher runs the processors of the database named by asp.database_name).
+ */
+CREATE FUNCTION asp.start_processor(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_start_processor'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.start_processor(text) IS
+'start a stream processor in a background worker, like sp.<name>.start()';
+
+CREATE FUNCTION asp.stop_processor(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_stop_processor'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.stop_processor(text) IS
+'stop a running stream processor, waiting up to 10 seconds for its worker, like sp.<name>.stop()';
+
+CREATE FUNCTION asp.stats(name text, verbose boolean DEFAULT false)
+RETURNS json
+AS 'MODULE_PATHNAME', 'asp_stats'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.stats(text, boolean) IS
+'statistics of a stream processor''s current run, like sp.<name>.stats()';

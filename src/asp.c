@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "runtime/runtime.h"
 #include "sql/asp_sql.h"
 
 PG_MODULE_MAGIC;
@@ -26,9 +27,16 @@ void		_PG_init(void);
 /* asp_preloaded: loaded through shared_preload_libraries (see asp_sql.h) */
 bool		asp_preloaded = false;
 
+/* stream processor runtime settings (see runtime/runtime.h) */
+char	   *asp_database_name = NULL;
+int			asp_max_processors = 8;
+int			asp_sample_rate = 2;
+int			asp_restart_backoff_ms = 1000;
+
 /*
  * _PG_init: define the settings; nothing else is needed to run
- * asp.process.  Managing stream processors needs the library preloaded.
+ * asp.process.  Managing stream processors needs the library preloaded:
+ * then the shared memory hooks are installed and the launcher registered.
  */
 void
 _PG_init(void)
@@ -49,5 +57,36 @@ _PG_init(void)
 							&asp_process_timeout_ms,
 							10000, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("asp.database_name",
+							   "Database whose stream processors asp runs.",
+							   "The launcher connects to this database and runs the processors of its asp.processors.",
+							   &asp_database_name,
+							   "postgres",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("asp.max_processors",
+							"Maximum number of stream processors running at once.",
+							"Each running processor takes a slot of shared memory and a background worker "
+							"(see max_worker_processes).",
+							&asp_max_processors,
+							8, 1, 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("asp.sample_rate",
+							"Readings per device per second of sample_stream_solar in stream processors.",
+							NULL,
+							&asp_sample_rate,
+							2, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("asp.restart_backoff_ms",
+							"Wait before restarting a failed stream processor; doubled at each consecutive failure.",
+							"The wait is at most 60 s; after 5 consecutive failures the processor is FAILED.",
+							&asp_restart_backoff_ms,
+							1000, 1, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("asp");
+
+	if (process_shared_preload_libraries_in_progress)
+	{
+		asp_shmem_init();
+		asp_register_launcher();
+	}
 }

@@ -23,12 +23,18 @@
  *
  * Processors are managed only when asp is in shared_preload_libraries:
  * they run in background workers registered at server start.
+ * asp.start_processor, asp.stop_processor and asp.stats (below) talk to
+ * them through shared memory (see runtime/runtime.h); drop stops a
+ * running processor first.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -37,12 +43,16 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "engine/pipeline.h"
+#include "runtime/runtime.h"
 #include "sql/asp_sql.h"
 #include "sql/pipeline_text.h"
 
@@ -50,6 +60,12 @@ PG_FUNCTION_INFO_V1(asp_create_processor);
 PG_FUNCTION_INFO_V1(asp_modify_processor);
 PG_FUNCTION_INFO_V1(asp_drop_processor);
 PG_FUNCTION_INFO_V1(asp_list_processors);
+PG_FUNCTION_INFO_V1(asp_start_processor);
+PG_FUNCTION_INFO_V1(asp_stop_processor);
+PG_FUNCTION_INFO_V1(asp_stats);
+
+/* how long asp.stop_processor waits for the worker, in ms */
+#define STOP_WAIT_MS 10000
 
 /* longest processor name, in characters (all ASCII) */
 #define PROCESSOR_NAME_MAX 64
@@ -334,6 +350,314 @@ lock_processor(const char *name, Oid caller, const char *action)
 }
 
 /*
+ * read_processor: the id, owner and state of the processor called name
+ * (catalog access active), or ERROR if it does not exist or the caller
+ * does not have the privileges of its owner.  With for_update the row is
+ * locked.  *state is palloc'd.
+ */
+static int64
+read_processor(const char *name, Oid caller, bool for_update, char **state)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	Oid			owner;
+	int64		id;
+
+	args[0] = CStringGetTextDatum(name);
+	if (SPI_execute_with_args(for_update ?
+							  "SELECT id, owner, state FROM asp.processors "
+							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE" :
+							  "SELECT id, owner, state FROM asp.processors "
+							  "WHERE name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read asp.processors");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("stream processor \"%s\" does not exist", name),
+				 errhint("asp.list_processors() shows the existing processors.")));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	*state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (!has_privs_of_role(caller, owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of stream processor \"%s\"", name)));
+	return id;
+}
+
+/* set_stopped: STARTED -> STOPPED in the catalog (catalog access active) */
+static void
+set_stopped(int64 id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1];
+
+	args[0] = Int64GetDatum(id);
+	if (SPI_execute_with_args("UPDATE asp.processors SET state = 'STOPPED', "
+							  "last_state_change = pg_catalog.now() "
+							  "WHERE id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'STARTED'",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update asp.processors");
+}
+
+/*
+ * request_stop: ask the worker of processor id to stop.  Returns true if a
+ * live worker was asked, false if it has none.
+ */
+static bool
+request_stop(int64 id)
+{
+	int			i;
+	bool		live = false;
+	int			pgprocno = -1;
+
+	LWLockAcquire(asp_shared->lock, LW_EXCLUSIVE);
+	i = asp_slot_find(id);
+	if (i >= 0)
+	{
+		AspSlot    *slot = &asp_shared->slots[i];
+
+		slot->stop_requested = true;
+		if (slot->pid != 0 && kill(slot->pid, 0) == 0)
+		{
+			live = true;
+			pgprocno = slot->pgprocno;
+		}
+	}
+	LWLockRelease(asp_shared->lock);
+	asp_set_latch_of(pgprocno);
+	return live;
+}
+
+/* worker_gone: has the worker of processor id left its slot (or died)? */
+static bool
+worker_gone(int64 id)
+{
+	int			i;
+	bool		gone = true;
+
+	LWLockAcquire(asp_shared->lock, LW_SHARED);
+	i = asp_slot_find(id);
+	if (i >= 0)
+	{
+		AspSlot    *slot = &asp_shared->slots[i];
+
+		gone = slot->pid == 0 || kill(slot->pid, 0) != 0;
+	}
+	LWLockRelease(asp_shared->lock);
+	return gone;
+}
+
+/*
+ * stop_processor: stop the processor called name if it is STARTED: ask its
+ * worker to stop and wait up to STOP_WAIT_MS for it to mark the processor
+ * STOPPED; without a worker (or after the wait) mark it STOPPED here.  The
+ * row is not locked while waiting (the worker updates it).  With
+ * quiet_if_not_started a processor that is not STARTED is left alone;
+ * otherwise that is an error.
+ */
+static void
+stop_processor(const char *name, Oid caller, bool quiet_if_not_started)
+{
+	catalog_access ca;
+	char	   *state;
+	int64		id;
+
+	catalog_begin(&ca);
+	id = read_processor(name, caller, false, &state);
+	catalog_end(&ca);
+	if (strcmp(state, "STARTED") != 0)
+	{
+		if (quiet_if_not_started)
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stream processor \"%s\" is not started", name),
+				 errdetail("Its state is %s.", state)));
+	}
+	if (request_stop(id))
+	{
+		TimestampTz start = GetCurrentTimestamp();
+
+		while (!worker_gone(id) &&
+			   !TimestampDifferenceExceeds(start, GetCurrentTimestamp(), STOP_WAIT_MS))
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 50L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (!worker_gone(id))
+			ereport(WARNING,
+					(errmsg("the worker of stream processor \"%s\" did not stop within %d seconds",
+							name, STOP_WAIT_MS / 1000),
+					 errdetail("The processor is marked STOPPED; its worker will stop by itself.")));
+	}
+	/* the worker marked it STOPPED, or there is none: do it here */
+	catalog_begin(&ca);
+	set_stopped(id);
+	catalog_end(&ca);
+}
+
+/*
+ * asp_start_processor: SQL function asp.start_processor(name text), like
+ * sp.<name>.start().  CREATED, STOPPED or FAILED -> STARTED; the launcher
+ * starts a worker for it once the transaction commits.
+ */
+Datum
+asp_start_processor(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	Oid			caller = GetUserId();
+	catalog_access ca;
+	char	   *state;
+	int64		id;
+	int			i;
+	bool		busy = false;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1];
+
+	require_preloaded();
+	name = arg_name(fcinfo);
+	catalog_begin(&ca);
+	id = read_processor(name, caller, true, &state);
+	if (strcmp(state, "STARTED") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stream processor \"%s\" is already started", name)));
+
+	/* reserve a slot, so that the processor surely gets one */
+	LWLockAcquire(asp_shared->lock, LW_EXCLUSIVE);
+	i = asp_slot_find(id);
+	if (i >= 0)
+	{
+		AspSlot    *slot = &asp_shared->slots[i];
+
+		/* the worker of an earlier run may still be stopping */
+		busy = slot->pid != 0 && kill(slot->pid, 0) == 0;
+		if (!busy)
+			asp_slot_reset(slot, id);
+	}
+	else
+		i = asp_slot_alloc(id);
+	if (i >= 0 && !busy)
+		asp_shared->slots[i].reserve_xid = GetTopTransactionId();
+	LWLockRelease(asp_shared->lock);
+	if (busy)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("stream processor \"%s\" is still stopping", name),
+				 errhint("Try again in a moment.")));
+	if (i < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("cannot start stream processor \"%s\": %d stream processors are running already",
+						name, asp_max_processors),
+				 errhint("Stop another processor, or raise asp.max_processors (and max_worker_processes) and restart the server.")));
+
+	args[0] = Int64GetDatum(id);
+	if (SPI_execute_with_args("UPDATE asp.processors SET state = 'STARTED', error_msg = NULL, "
+							  "last_state_change = pg_catalog.now() "
+							  "WHERE id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update asp.processors");
+	catalog_end(&ca);
+	asp_wake_launcher_at_commit();
+	PG_RETURN_VOID();
+}
+
+/*
+ * asp_stop_processor: SQL function asp.stop_processor(name text), like
+ * sp.<name>.stop(): waits up to 10 s for the worker to stop.
+ */
+Datum
+asp_stop_processor(PG_FUNCTION_ARGS)
+{
+	require_preloaded();
+	stop_processor(arg_name(fcinfo), GetUserId(), false);
+	PG_RETURN_VOID();
+}
+
+/* append_count: ,"key":n */
+static void
+append_count(StringInfo buf, const char *key, uint64 n)
+{
+	appendStringInfo(buf, ", \"%s\": " UINT64_FORMAT, key, n);
+}
+
+/*
+ * asp_stats: SQL function asp.stats(name text, verbose boolean DEFAULT
+ * false), like sp.<name>.stats(): the statistics of the processor's
+ * current run as json, zeros when it does not run.
+ */
+Datum
+asp_stats(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	catalog_access ca;
+	char	   *state;
+	int64		id;
+	int			i;
+	uint64		c[7] = {0, 0, 0, 0, 0, 0, 0};
+	int64		watermark = PG_INT64_MIN;
+	StringInfoData buf;
+
+	require_preloaded();
+	name = arg_name(fcinfo);
+	catalog_begin(&ca);
+	id = read_processor(name, GetUserId(), false, &state);
+	catalog_end(&ca);
+
+	LWLockAcquire(asp_shared->lock, LW_SHARED);
+	i = strcmp(state, "STARTED") == 0 ? asp_slot_find(id) : -1;
+	if (i >= 0)
+	{
+		AspSlot    *slot = &asp_shared->slots[i];
+
+		c[0] = pg_atomic_read_u64(&slot->input_count);
+		c[1] = pg_atomic_read_u64(&slot->input_bytes);
+		c[2] = pg_atomic_read_u64(&slot->output_count);
+		c[3] = pg_atomic_read_u64(&slot->output_bytes);
+		c[4] = pg_atomic_read_u64(&slot->dlq_count);
+		c[5] = pg_atomic_read_u64(&slot->dlq_bytes);
+		c[6] = pg_atomic_read_u64(&slot->state_bytes);
+		watermark = (int64) pg_atomic_read_u64(&slot->watermark);
+	}
+	LWLockRelease(asp_shared->lock);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"name\": ");
+	escape_json(&buf, name);
+	appendStringInfo(&buf, ", \"processorId\": \"" INT64_FORMAT "\", \"status\": ", id);
+	escape_json(&buf, state);
+	append_count(&buf, "inputMessageCount", c[0]);
+	append_count(&buf, "inputMessageSize", c[1]);
+	append_count(&buf, "outputMessageCount", c[2]);
+	append_count(&buf, "outputMessageSize", c[3]);
+	append_count(&buf, "dlqMessageCount", c[4]);
+	append_count(&buf, "dlqMessageSize", c[5]);
+	append_count(&buf, "stateSize", c[6]);
+	if (watermark == PG_INT64_MIN)
+		appendStringInfoString(&buf, ", \"watermark\": null");
+	else
+	{
+		time_t		secs = (time_t) (watermark >= 0 ? watermark / 1000 : (watermark - 999) / 1000);
+		int			ms = (int) (watermark - (int64) secs * 1000);
+		struct tm	tm;
+
+		gmtime_r(&secs, &tm);
+		appendStringInfo(&buf, ", \"watermark\": \"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+						 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+						 tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	}
+	(void) PG_GETARG_BOOL(1);	/* verbose: no more fields yet */
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
+}
+
+/*
  * asp_create_processor: SQL function asp.create_processor(name text,
  * pipeline json, options json DEFAULT '{}'), like sp.createStreamProcessor.
  * The processor belongs to the calling role and is in state CREATED.
@@ -421,7 +745,7 @@ asp_modify_processor(PG_FUNCTION_ARGS)
 
 /*
  * asp_drop_processor: SQL function asp.drop_processor(name text), like
- * sp.<name>.drop().  The processor must not run.
+ * sp.<name>.drop().  A running processor is stopped first.
  */
 Datum
 asp_drop_processor(PG_FUNCTION_ARGS)
@@ -435,6 +759,8 @@ asp_drop_processor(PG_FUNCTION_ARGS)
 	require_preloaded();
 	name = arg_name(fcinfo);
 	args[0] = CStringGetTextDatum(name);
+	/* a running processor is stopped first */
+	stop_processor(name, caller, true);
 	catalog_begin(&ca);
 	lock_processor(name, caller, "dropped");
 	if (SPI_execute_with_args("DELETE FROM asp.processors WHERE name OPERATOR(pg_catalog.=) $1",
