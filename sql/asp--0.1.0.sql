@@ -37,6 +37,23 @@ SELECT pg_catalog.pg_extension_config_dump('asp.processors_id_seq', '');
 COMMENT ON TABLE asp.processors IS
 'stream processors: named pipelines; managed with asp.create_processor, asp.modify_processor and asp.drop_processor';
 
+/*
+ * Checkpoints: the last committed state of each processor's worker,
+ * written in the same transaction as the output it has produced (see
+ * src/runtime/worker.c).  position is the number of source documents
+ * consumed; state holds the engine's state and the source's parameters.
+ */
+CREATE TABLE asp.checkpoints (
+  processor_id bigint PRIMARY KEY REFERENCES asp.processors(id) ON DELETE CASCADE,
+  position bigint NOT NULL,
+  state bytea NOT NULL,
+  created timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON asp.checkpoints FROM PUBLIC;
+
+COMMENT ON TABLE asp.checkpoints IS
+'stream processor checkpoints: where each processor resumes; written by its worker';
+
 CREATE FUNCTION asp.create_processor(name text, pipeline json, options json DEFAULT '{}')
 RETURNS void
 AS 'MODULE_PATHNAME', 'asp_create_processor'
@@ -106,3 +123,12 @@ SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION asp.stats(text, boolean) IS
 'statistics of a stream processor''s current run, like sp.<name>.stats()';
+
+CREATE FUNCTION asp.sample(name text, max_docs integer DEFAULT 10)
+RETURNS SETOF json
+AS 'MODULE_PATHNAME', 'asp_sample'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.sample(text, integer) IS
+'the most recent output documents of a running stream processor, newest last, like sp.<name>.sample()';

@@ -32,6 +32,8 @@ char	   *asp_database_name = NULL;
 int			asp_max_processors = 8;
 int			asp_sample_rate = 2;
 int			asp_restart_backoff_ms = 1000;
+int			asp_checkpoint_interval_ms = 1000;
+int			asp_sample_buffer_size = 65536;
 
 /*
  * _PG_init: define the settings; nothing else is needed to run
@@ -82,6 +84,20 @@ _PG_init(void)
 							&asp_restart_backoff_ms,
 							1000, 1, 60000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("asp.checkpoint_interval",
+							"Time between two checkpoints of a running stream processor.",
+							"A worker commits its output and its checkpoint together once per interval "
+							"(its rounds in between share one transaction); 0 commits every round.",
+							&asp_checkpoint_interval_ms,
+							1000, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("asp.sample_buffer_size",
+							"Shared memory per stream processor for its most recent output documents.",
+							"asp.sample returns the documents that fit; a larger document is not kept. "
+							"0 keeps no sample.",
+							&asp_sample_buffer_size,
+							65536, 0, 256 * 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("asp");
 
 	if (process_shared_preload_libraries_in_progress)

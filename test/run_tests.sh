@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run_tests.sh: every test.  Installs what is missing, builds and installs
-# asp, runs the engine's unit tests (prove), then the SQL regression tests
+# asp, runs the engine's unit tests (prove), the crash test (crash_test.sh:
+# exactly-once output across kill -9), then the SQL regression tests
 # (pg_regress on a temporary instance that preloads asp, run as an
 # ordinary user).  The last lines are pg_regress's summary.
 set -euo pipefail
@@ -13,6 +14,12 @@ bash test/setup.sh
 if [ -z "${ASP_SKIP_ENGINE:-}" ]; then
   echo "== engine unit tests =="
   make -s check-engine
+fi
+
+# ASP_SKIP_CRASH=1 skips the crash test (exactly-once across kill -9)
+if [ -z "${ASP_SKIP_CRASH:-}" ]; then
+  echo "== crash test =="
+  bash test/crash_test.sh
 fi
 
 echo "== SQL regression tests =="

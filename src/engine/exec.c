@@ -586,3 +586,81 @@ asp_exec_tick(asp_exec *x, int64_t now_ms)
 	}
 	return true;
 }
+
+/* checkpoint format version */
+#define EXEC_CKPT_VERSION 1
+
+/* asp_exec_checkpoint: {v, stats: {...}, window: {...}} appended to out */
+bool
+asp_exec_checkpoint(asp_exec *x, bson_t *out, asp_error *err)
+{
+	bson_t		st;
+
+	BSON_APPEND_INT32(out, "v", EXEC_CKPT_VERSION);
+	BSON_APPEND_DOCUMENT_BEGIN(out, "stats", &st);
+	BSON_APPEND_INT64(&st, "inputCount", (int64_t) x->st.input_count);
+	BSON_APPEND_INT64(&st, "inputBytes", (int64_t) x->st.input_bytes);
+	BSON_APPEND_INT64(&st, "outputCount", (int64_t) x->st.output_count);
+	BSON_APPEND_INT64(&st, "outputBytes", (int64_t) x->st.output_bytes);
+	BSON_APPEND_INT64(&st, "dlqCount", (int64_t) x->st.dlq_count);
+	BSON_APPEND_INT64(&st, "dlqBytes", (int64_t) x->st.dlq_bytes);
+	bson_append_document_end(out, &st);
+	if (x->p && x->p->window)
+		return asp_window_serialize(x->p->window, out, "window", err);
+	return true;
+}
+
+/* ckpt_stat: one counter of the checkpoint's stats document (0 if absent) */
+static uint64_t
+ckpt_stat(const bson_value_t *st, const char *key)
+{
+	bson_value_t v;
+
+	if (st->value_type == BSON_TYPE_DOCUMENT &&
+		asp_doc_get(st->value.v_doc.data, st->value.v_doc.data_len, key,
+					(uint32_t) strlen(key), &v) &&
+		v.value_type == BSON_TYPE_INT64 && v.value.v_int64 >= 0)
+		return (uint64_t) v.value.v_int64;
+	return 0;
+}
+
+/* asp_exec_restore: load a checkpoint into a fresh executor of the same pipeline */
+bool
+asp_exec_restore(asp_exec *x, const uint8_t *ckpt, uint32_t len, asp_error *err)
+{
+	bson_t		b;
+	bson_value_t v,
+				st;
+	bool		have_window;
+
+	if (!bson_init_static(&b, ckpt, len) || !bson_validate(&b, BSON_VALIDATE_NONE, NULL))
+	{
+		asp_error_set(err, ASP_ERR_INVALID, "invalid checkpoint: not a BSON document");
+		return false;
+	}
+	if (!asp_doc_get(ckpt, len, "v", 1, &v) || v.value_type != BSON_TYPE_INT32 ||
+		v.value.v_int32 != EXEC_CKPT_VERSION)
+	{
+		asp_error_set(err, ASP_ERR_INVALID, "invalid checkpoint: unknown version");
+		return false;
+	}
+	have_window = asp_doc_get(ckpt, len, "window", 6, &v);
+	if (have_window != (x->p != NULL && x->p->window != NULL))
+	{
+		asp_error_set(err, ASP_ERR_INVALID,
+					  "invalid checkpoint: it was taken with another pipeline");
+		return false;
+	}
+	if (have_window && !asp_window_restore(x->p->window, &v, err))
+		return false;
+	if (asp_doc_get(ckpt, len, "stats", 5, &st))
+	{
+		x->st.input_count = ckpt_stat(&st, "inputCount");
+		x->st.input_bytes = ckpt_stat(&st, "inputBytes");
+		x->st.output_count = ckpt_stat(&st, "outputCount");
+		x->st.output_bytes = ckpt_stat(&st, "outputBytes");
+		x->st.dlq_count = ckpt_stat(&st, "dlqCount");
+		x->st.dlq_bytes = ckpt_stat(&st, "dlqBytes");
+	}
+	return true;
+}

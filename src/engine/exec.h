@@ -84,6 +84,24 @@ typedef struct asp_exec_stats
 
 extern void asp_exec_get_stats(const asp_exec *x, asp_exec_stats *st);
 
+/*
+ * asp_exec_checkpoint: append the executor's state to *out (an initialised
+ * document the caller owns): the statistics counters and, for a windowed
+ * pipeline, the watermark and every open window with the state of its
+ * first blocking stage.  Take it between calls only (not from the output
+ * callback).  The source position is the caller's: it belongs with the
+ * checkpoint but the executor does not know it.
+ */
+extern bool asp_exec_checkpoint(asp_exec *x, bson_t *out, asp_error *err);
+
+/*
+ * asp_exec_restore: load a checkpoint taken from an executor of the same
+ * pipeline into a fresh executor (nothing pushed yet).  Pushing the
+ * source documents after the checkpoint's position then gives the same
+ * output as a run that never stopped.
+ */
+extern bool asp_exec_restore(asp_exec *x, const uint8_t *ckpt, uint32_t len, asp_error *err);
+
 extern void asp_exec_free(asp_exec *x);
 
 /* asp_exec_error: the fatal error after a call returned false */

@@ -110,4 +110,24 @@ extern int64_t asp_window_watermark(const asp_stage *window);	/* INT64_MIN when 
 extern size_t asp_window_state_bytes(const asp_stage *window);
 extern int	asp_window_open_count(const asp_stage *window);
 
+/*
+ * Checkpoints (window.c): asp_window_serialize appends under key the
+ * window's kind, size and hop, its watermark, and every open window
+ * [start, end] with the state of the first blocking stage; restoring
+ * needs a window stage of the same pipeline with no open window.
+ */
+extern bool asp_window_serialize(asp_stage *window, bson_t *out, const char *key,
+								 asp_error *err);
+extern bool asp_window_restore(asp_stage *window, const bson_value_t *v, asp_error *err);
+
+/* checkpoint forms of blocking-stage states and document buffers (stage_group.c) */
+struct asp_docbuf;
+extern bool asp_block_state_serialize(asp_stage *s, void *state, bson_t *out,
+									  const char *key, asp_error *err);
+extern bool asp_block_state_restore(asp_stage *s, void *state, const bson_value_t *v,
+									asp_error *err);
+extern void asp_docbuf_serialize(const struct asp_docbuf *b, bson_t *out, const char *key);
+extern bool asp_docbuf_restore(struct asp_docbuf *b, const bson_value_t *v, const char *what,
+							   asp_error *err);
+
 #endif							/* ASP_ENGINE_PIPELINE_H */

@@ -31,6 +31,7 @@
 #include "accum.h"
 #include "docbuf.h"
 #include "exec.h"
+#include "pipeline.h"
 #include "sort.h"
 #include "stage.h"
 
@@ -886,4 +887,254 @@ asp_stage_compile_sort(const bson_value_t *spec, asp_stage_compile_ctx *cc)
 	s->data = ss;
 	s->bops = &sort_bops;
 	return s;
+}
+
+/* ---------- checkpoints ---------- */
+
+/*
+ * Checkpoint forms of the states of a window's first blocking stage:
+ *	$group:  [{k: <key>, a: {"0": <state of accumulator 0>, ...}}, ...] in
+ *			 the order the groups were first seen (the order of results)
+ *	$sort, the buffer: [<document>, ...] in arrival order
+ *	$limit:  {n: <documents taken>, d: [<document>, ...]}
+ *	$count:  the counter (int64)
+ */
+
+static bool
+ckpt_error(asp_error *err, const char *what, const char *msg)
+{
+	asp_error_set(err, ASP_ERR_INVALID, "invalid checkpoint: %s: %s", what, msg);
+	return false;
+}
+
+/* asp_docbuf_serialize: the documents of a buffer as an array under key */
+void
+asp_docbuf_serialize(const struct asp_docbuf *b, bson_t *out, const char *key)
+{
+	bson_t		arr;
+	size_t		i;
+
+	bson_append_array_begin(out, key, -1, &arr);
+	for (i = 0; i < b->n; i++)
+	{
+		uint32_t	len;
+		const uint8_t *d = asp_docbuf_doc(b, i, &len);
+		bson_t		doc;
+		char		ibuf[24];
+		const char *ik;
+
+		bson_uint32_to_string((uint32_t) i, &ik, ibuf, sizeof(ibuf));
+		if (bson_init_static(&doc, d, len))
+			bson_append_document(&arr, ik, -1, &doc);
+	}
+	bson_append_array_end(out, &arr);
+}
+
+/* asp_docbuf_restore: append the documents of an array made by asp_docbuf_serialize */
+bool
+asp_docbuf_restore(struct asp_docbuf *b, const bson_value_t *v, const char *what,
+				   asp_error *err)
+{
+	bson_iter_t it;
+
+	if (v->value_type != BSON_TYPE_ARRAY ||
+		!bson_iter_init_from_data(&it, v->value.v_doc.data, v->value.v_doc.data_len))
+		return ckpt_error(err, what, "expected an array of documents");
+	while (bson_iter_next(&it))
+	{
+		const bson_value_t *d = bson_iter_value(&it);
+
+		if (d->value_type != BSON_TYPE_DOCUMENT)
+			return ckpt_error(err, what, "expected an array of documents");
+		asp_docbuf_append(b, d->value.v_doc.data, d->value.v_doc.data_len);
+	}
+	return true;
+}
+
+/* group_serialize: every group of a state, in first-seen order */
+static bool
+group_serialize(asp_stage *s, group_state *g, bson_t *out, const char *key,
+				asp_error *err)
+{
+	group_spec *spec = s->data;
+	group_chunk *c;
+	bson_t		arr;
+	uint32_t	n = 0;
+
+	bson_append_array_begin(out, key, -1, &arr);
+	for (c = g->first; c; c = c->next)
+	{
+		int			k;
+
+		for (k = 0; k < c->used; k++)
+		{
+			group_entry *e = (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) k * spec->entry_size);
+			bson_t		ent,
+						accs;
+			char		ibuf[24];
+			const char *ik;
+			int			i;
+
+			bson_uint32_to_string(n++, &ik, ibuf, sizeof(ibuf));
+			bson_append_document_begin(&arr, ik, -1, &ent);
+			asp_bson_append_value(&ent, "k", 1, &e->key);
+			bson_append_document_begin(&ent, "a", 1, &accs);
+			for (i = 0; i < spec->nacc; i++)
+			{
+				const asp_accum *a = &spec->acc[i];
+				char		abuf[24];
+				const char *ak;
+
+				bson_uint32_to_string((uint32_t) i, &ak, abuf, sizeof(abuf));
+				if (a->def->serialize == NULL ||
+					!a->def->serialize(a, (char *) e + spec->state_off[i], &accs, ak))
+				{
+					asp_error_set(err, ASP_ERR_INTERNAL,
+								  "cannot checkpoint the state of accumulator %s of field '%s'",
+								  a->def->name, a->field);
+					return false;
+				}
+			}
+			bson_append_document_end(&ent, &accs);
+			bson_append_document_end(&arr, &ent);
+		}
+	}
+	bson_append_array_end(out, &arr);
+	return true;
+}
+
+/* group_restore: recreate the groups of a serialized state in an empty state */
+static bool
+group_restore(asp_stage *s, group_state *g, const bson_value_t *v, asp_error *err)
+{
+	group_spec *spec = s->data;
+	bson_iter_t it;
+
+	if (v->value_type != BSON_TYPE_ARRAY ||
+		!bson_iter_init_from_data(&it, v->value.v_doc.data, v->value.v_doc.data_len))
+		return ckpt_error(err, "$group", "expected an array of groups");
+	while (bson_iter_next(&it))
+	{
+		const bson_value_t *ev = bson_iter_value(&it);
+		bson_value_t key,
+					accs;
+		uint64_t	h;
+		uint32_t	slot = 0;
+		group_entry *e;
+		int			i;
+
+		if (ev->value_type != BSON_TYPE_DOCUMENT ||
+			!asp_doc_get(ev->value.v_doc.data, ev->value.v_doc.data_len, "k", 1, &key) ||
+			!asp_doc_get(ev->value.v_doc.data, ev->value.v_doc.data_len, "a", 1, &accs) ||
+			accs.value_type != BSON_TYPE_DOCUMENT)
+			return ckpt_error(err, "$group", "a group needs 'k' and 'a'");
+		h = group_hash(&key);
+		if (group_lookup(g, &key, h, &slot) != NULL)
+			return ckpt_error(err, "$group", "a group key appears twice");
+		e = group_alloc_entry(g, spec);
+		for (i = 0; i < spec->nacc; i++)
+			spec->acc[i].def->init(&spec->acc[i], (char *) e + spec->state_off[i]);
+		for (i = 0; i < spec->nacc; i++)
+		{
+			const asp_accum *a = &spec->acc[i];
+			char		abuf[24];
+			const char *ak;
+			bson_value_t sv;
+
+			bson_uint32_to_string((uint32_t) i, &ak, abuf, sizeof(abuf));
+			if (!asp_doc_get(accs.value.v_doc.data, accs.value.v_doc.data_len, ak, (uint32_t) strlen(ak), &sv) ||
+				a->def->deserialize == NULL || !a->def->deserialize(a, (char *) e + spec->state_off[i], &sv, err))
+			{
+				if (err->code == ASP_OK)
+					ckpt_error(err, "$group", "an accumulator state is missing");
+				group_entry_states_destroy(spec, e);
+				g->last->used--;
+				return false;
+			}
+		}
+		e->hash = h;
+		if (key_is_scalar(&key))
+			e->key = key;
+		else
+		{
+			bson_value_copy(&key, &e->key);
+			g->key_bytes += key.value_type == BSON_TYPE_UTF8 ? key.value.v_utf8.len + 1 :
+				key.value.v_doc.data_len;
+		}
+		g->slots[slot] = e;
+		g->count++;
+	}
+	return true;
+}
+
+/*
+ * asp_block_state_serialize: append the state of blocking stage s ($group,
+ * $sort, $limit, $count) under key.  False (err set) for another stage or
+ * an accumulator that cannot be checkpointed.
+ */
+bool
+asp_block_state_serialize(asp_stage *s, void *state, bson_t *out, const char *key,
+						  asp_error *err)
+{
+	if (s->bops == &group_bops)
+		return group_serialize(s, state, out, key, err);
+	if (s->bops == &sort_bops)
+	{
+		asp_docbuf_serialize(state, out, key);
+		return true;
+	}
+	if (s->bops == &limit_bops)
+	{
+		limit_state *l = state;
+		bson_t		d;
+
+		bson_append_document_begin(out, key, -1, &d);
+		BSON_APPEND_INT64(&d, "n", l->n);
+		asp_docbuf_serialize(&l->docs, &d, "d");
+		bson_append_document_end(out, &d);
+		return true;
+	}
+	if (s->bops == &count_bops)
+	{
+		bson_append_int64(out, key, -1, *(int64_t *) state);
+		return true;
+	}
+	asp_error_set(err, ASP_ERR_INTERNAL, "cannot checkpoint the state of %s", s->name);
+	return false;
+}
+
+/*
+ * asp_block_state_restore: fill a new (empty) state of blocking stage s
+ * from the value asp_block_state_serialize wrote.
+ */
+bool
+asp_block_state_restore(asp_stage *s, void *state, const bson_value_t *v, asp_error *err)
+{
+	if (s->bops == &group_bops)
+		return group_restore(s, state, v, err);
+	if (s->bops == &sort_bops)
+		return asp_docbuf_restore(state, v, "$sort", err);
+	if (s->bops == &limit_bops)
+	{
+		limit_state *l = state;
+		bson_value_t n,
+					d;
+
+		if (v->value_type != BSON_TYPE_DOCUMENT ||
+			!asp_doc_get(v->value.v_doc.data, v->value.v_doc.data_len, "n", 1, &n) ||
+			n.value_type != BSON_TYPE_INT64 || n.value.v_int64 < 0 ||
+			!asp_doc_get(v->value.v_doc.data, v->value.v_doc.data_len, "d", 1, &d))
+			return ckpt_error(err, "$limit", "expected {n, d}");
+		l->n = n.value.v_int64;
+		return asp_docbuf_restore(&l->docs, &d, "$limit", err);
+	}
+	if (s->bops == &count_bops)
+	{
+		if (v->value_type != BSON_TYPE_INT64 || v->value.v_int64 < 0)
+			return ckpt_error(err, "$count", "expected a counter");
+		*(int64_t *) state = v->value.v_int64;
+		return true;
+	}
+	asp_error_set(err, ASP_ERR_INTERNAL, "cannot restore the state of %s", s->name);
+	return false;
 }

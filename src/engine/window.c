@@ -471,6 +471,147 @@ asp_window_open_count(const asp_stage *s)
 	return ((const window_data *) s->data)->nopen;
 }
 
+/* ---------- checkpoints ---------- */
+
+static bool
+window_ckpt_error(asp_error *err, const char *msg)
+{
+	asp_error_set(err, ASP_ERR_INVALID, "invalid checkpoint: window: %s", msg);
+	return false;
+}
+
+/*
+ * asp_window_serialize: the window's state under key:
+ *	{kind, size, hop, block: <first blocking stage name>, wm: <watermark>
+ *	 (absent before any input), input: <bool>, lastInput: <ms>,
+ *	 open: [{start, end, state: <block state>}, ...]}
+ */
+bool
+asp_window_serialize(asp_stage *s, bson_t *out, const char *key, asp_error *err)
+{
+	window_data *w = s->data;
+	win_instance *n;
+	bson_t		d,
+				arr;
+	uint32_t	i = 0;
+
+	bson_append_document_begin(out, key, -1, &d);
+	BSON_APPEND_UTF8(&d, "kind", s->name);
+	BSON_APPEND_INT64(&d, "size", w->size);
+	BSON_APPEND_INT64(&d, "hop", w->hop);
+	BSON_APPEND_UTF8(&d, "block", w->block->name);
+	if (w->have_wm)
+		BSON_APPEND_INT64(&d, "wm", w->watermark);
+	BSON_APPEND_BOOL(&d, "input", w->have_input);
+	BSON_APPEND_INT64(&d, "lastInput", w->last_input_ms);
+	BSON_APPEND_ARRAY_BEGIN(&d, "open", &arr);
+	for (n = w->open; n; n = n->next)
+	{
+		bson_t		win;
+		char		ibuf[24];
+		const char *ik;
+		bool		ok;
+
+		bson_uint32_to_string(i++, &ik, ibuf, sizeof(ibuf));
+		bson_append_document_begin(&arr, ik, -1, &win);
+		BSON_APPEND_INT64(&win, "start", n->start);
+		BSON_APPEND_INT64(&win, "end", n->end);
+		if (w->block->bops == &buffer_bops)
+		{
+			asp_docbuf_serialize(n->state, &win, "state");
+			ok = true;
+		}
+		else
+			ok = asp_block_state_serialize(w->block, n->state, &win, "state", err);
+		bson_append_document_end(&arr, &win);
+		if (!ok)
+			return false;
+	}
+	bson_append_array_end(&d, &arr);
+	bson_append_document_end(out, &d);
+	return true;
+}
+
+/* ckpt_int64: an int64 field of a checkpoint document */
+static bool
+ckpt_int64(const bson_value_t *doc, const char *key, int64_t *out)
+{
+	bson_value_t v;
+
+	if (!asp_doc_get(doc->value.v_doc.data, doc->value.v_doc.data_len, key,
+					 (uint32_t) strlen(key), &v) || v.value_type != BSON_TYPE_INT64)
+		return false;
+	*out = v.value.v_int64;
+	return true;
+}
+
+/*
+ * asp_window_restore: the state asp_window_serialize wrote, into a window
+ * stage of the same pipeline that has no open window.
+ */
+bool
+asp_window_restore(asp_stage *s, const bson_value_t *v, asp_error *err)
+{
+	window_data *w = s->data;
+	bson_value_t f;
+	int64_t		size,
+				hop,
+				wm,
+				prev_start = 0;
+	bool		have_prev = false;
+	bson_iter_t it;
+
+	if (v->value_type != BSON_TYPE_DOCUMENT)
+		return window_ckpt_error(err, "expected a document");
+	if (w->open != NULL)
+		return window_ckpt_error(err, "the window already has open windows");
+	if (!asp_doc_get(v->value.v_doc.data, v->value.v_doc.data_len, "kind", 4, &f) ||
+		f.value_type != BSON_TYPE_UTF8 || strcmp(f.value.v_utf8.str, s->name) != 0 ||
+		!ckpt_int64(v, "size", &size) || !ckpt_int64(v, "hop", &hop) ||
+		size != w->size || hop != w->hop ||
+		!asp_doc_get(v->value.v_doc.data, v->value.v_doc.data_len, "block", 5, &f) ||
+		f.value_type != BSON_TYPE_UTF8 || strcmp(f.value.v_utf8.str, w->block->name) != 0)
+		return window_ckpt_error(err, "it was taken with another window definition");
+	w->have_wm = ckpt_int64(v, "wm", &wm);
+	w->watermark = w->have_wm ? wm : 0;
+	if (asp_doc_get(v->value.v_doc.data, v->value.v_doc.data_len, "input", 5, &f) &&
+		f.value_type == BSON_TYPE_BOOL)
+		w->have_input = f.value.v_bool;
+	if (!ckpt_int64(v, "lastInput", &w->last_input_ms))
+		w->last_input_ms = 0;
+	if (!asp_doc_get(v->value.v_doc.data, v->value.v_doc.data_len, "open", 4, &f) ||
+		f.value_type != BSON_TYPE_ARRAY ||
+		!bson_iter_init_from_data(&it, f.value.v_doc.data, f.value.v_doc.data_len))
+		return window_ckpt_error(err, "'open' must be an array");
+	while (bson_iter_next(&it))
+	{
+		const bson_value_t *ov = bson_iter_value(&it);
+		int64_t		start,
+					end;
+		bson_value_t st;
+		win_instance *n;
+		bool		ok;
+
+		if (ov->value_type != BSON_TYPE_DOCUMENT || !ckpt_int64(ov, "start", &start) ||
+			!ckpt_int64(ov, "end", &end) || end != start + w->size ||
+			start < -WINDOW_MAX_TIME || start > WINDOW_MAX_TIME ||
+			!asp_doc_get(ov->value.v_doc.data, ov->value.v_doc.data_len, "state", 5, &st))
+			return window_ckpt_error(err, "an open window needs start, end and state");
+		if (have_prev && start <= prev_start)
+			return window_ckpt_error(err, "open windows out of order");
+		have_prev = true;
+		prev_start = start;
+		n = window_get(w, start);
+		if (w->block->bops == &buffer_bops)
+			ok = asp_docbuf_restore(n->state, &st, s->name, err);
+		else
+			ok = asp_block_state_restore(w->block, n->state, &st, err);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static void
 window_destroy(asp_stage *s)
 {

@@ -15,7 +15,8 @@
  * processor.  AspShared->lock (a named LWLock tranche "asp") protects
  * slot allocation and every field of a slot except the statistics, which
  * are pg_atomic_uint64 written only by the slot's worker and read without
- * the lock by asp.stats().
+ * the lock by asp.stats(), and the sample of recent output, which has
+ * a lock of its own per slot (see sample.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -42,6 +43,8 @@ extern char *asp_database_name;
 extern int	asp_max_processors;
 extern int	asp_sample_rate;
 extern int	asp_restart_backoff_ms;
+extern int	asp_checkpoint_interval_ms;
+extern int	asp_sample_buffer_size;
 
 /* AspSlot: one running (or starting) stream processor */
 typedef struct AspSlot
@@ -66,6 +69,19 @@ typedef struct AspSlot
 	pg_atomic_uint64 dlq_bytes;
 	pg_atomic_uint64 state_bytes;
 	pg_atomic_uint64 watermark; /* int64 ms since the epoch; INT64_MIN: none */
+
+	/*
+	 * the sample of recent output documents (sample.c): a ring buffer of
+	 * records in shared memory, protected by sample_lock; set up with the
+	 * shared memory, emptied by asp_slot_reset
+	 */
+	LWLock	   *sample_lock;	/* the slot's lock of the tranche "asp_sample" */
+	char	   *sample_buf;		/* sample_cap bytes of shared memory */
+	uint32		sample_cap;		/* asp.sample_buffer_size */
+	uint32		sample_head;	/* offset of the oldest record */
+	uint32		sample_used;	/* bytes of the records */
+	int			sample_ndocs;	/* number of records */
+	pg_atomic_uint64 sample_skipped;	/* documents too big to keep */
 } AspSlot;
 
 typedef struct AspShared
@@ -95,6 +111,13 @@ extern void asp_wake_launcher(void);
 extern void asp_wake_launcher_at_commit(void);
 extern void asp_slot_set_error(AspSlot *slot, const char *msg);
 extern void asp_set_latch_of(int pgprocno);
+
+/* sample.c */
+extern Size asp_sample_shmem_size(void);
+extern void asp_sample_init_slot(AspSlot *slot, int i, char *buf);
+extern void asp_sample_clear(AspSlot *slot);
+extern void asp_sample_push(AspSlot *slot, const uint8 *doc, uint32 len);
+extern int	asp_sample_copy(AspSlot *slot, char *dst, uint32 *used, uint64 *skipped);
 
 /* launcher.c */
 extern void asp_register_launcher(void);

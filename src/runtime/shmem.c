@@ -4,9 +4,10 @@
  *	  Shared memory of the stream processor runtime: the slots of the
  *	  running processors and where the launcher is (see runtime.h).
  *
- * The space and the LWLock tranche "asp" are requested from
- * shmem_request_hook; the struct is set up from shmem_startup_hook, once,
- * under AddinShmemInitLock.
+ * The space (the slots, then their sample buffers, see sample.c) and the
+ * LWLock tranches "asp" and "asp_sample" (one lock per slot) are
+ * requested from shmem_request_hook; the struct is set up from
+ * shmem_startup_hook, once, under AddinShmemInitLock.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,12 +29,22 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool wake_at_commit = false;
 static bool xact_callback_registered = false;
 
-/* shared_size: bytes of AspShared with asp_max_processors slots */
+/* slots_size: bytes of AspShared with asp_max_processors slots, MAXALIGNed */
+static Size
+slots_size(void)
+{
+	return MAXALIGN(add_size(offsetof(AspShared, slots),
+							 mul_size(sizeof(AspSlot), asp_max_processors)));
+}
+
+/*
+ * shared_size: bytes of AspShared with asp_max_processors slots, followed
+ * by the slots' sample buffers
+ */
 static Size
 shared_size(void)
 {
-	return add_size(offsetof(AspShared, slots),
-					mul_size(sizeof(AspSlot), asp_max_processors));
+	return add_size(slots_size(), asp_sample_shmem_size());
 }
 
 /* asp_shmem_request: shmem_request_hook: our space and LWLock */
@@ -44,6 +55,7 @@ asp_shmem_request(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(shared_size());
 	RequestNamedLWLockTranche("asp", 1);
+	RequestNamedLWLockTranche("asp_sample", asp_max_processors);
 }
 
 /* asp_shmem_startup: shmem_startup_hook: set up AspShared once */
@@ -74,6 +86,8 @@ asp_shmem_startup(void)
 			pg_atomic_init_u64(&slot->dlq_bytes, 0);
 			pg_atomic_init_u64(&slot->state_bytes, 0);
 			pg_atomic_init_u64(&slot->watermark, (uint64) PG_INT64_MIN);
+			asp_sample_init_slot(slot, i, (char *) asp_shared + slots_size() +
+								 (Size) i * (Size) asp_sample_buffer_size);
 			asp_slot_reset(slot, 0);
 			slot->in_use = false;
 		}
@@ -93,7 +107,7 @@ asp_shmem_init(void)
 
 /*
  * asp_slot_reset: make slot the fresh slot of a processor (in use, no
- * worker, no failures, zero statistics).  Caller holds the lock
+ * worker, no failures, zero statistics, empty sample).  Caller holds the lock
  * exclusively (or is setting up shared memory).
  */
 void
@@ -116,6 +130,7 @@ asp_slot_reset(AspSlot *slot, int64 processor_id)
 	pg_atomic_write_u64(&slot->dlq_bytes, 0);
 	pg_atomic_write_u64(&slot->state_bytes, 0);
 	pg_atomic_write_u64(&slot->watermark, (uint64) PG_INT64_MIN);
+	asp_sample_clear(slot);
 }
 
 /* asp_slot_find: the index of the slot in use for a processor, or -1 (lock held) */

@@ -16,17 +16,28 @@
  * LOGIN: such a processor fails after its retries.
  *
  * The loop: read what the source has for this round (a documents array:
- * everything, then the windows close and the worker idles until stopped;
- * sample_stream_solar: the readings due by now, asp.sample_rate per device
- * per second from the worker's start, with their generated times), push
- * it through the executor and asp_exec_tick() in one transaction, in
- * which the $merge sink (and the dead letter queue table, options.dlq)
- * write their batches; then publish the statistics and sleep up to
- * 100 ms.  On a stop request: mark the processor STOPPED, free the slot,
- * exit(0).  An error ends the worker with exit code 1 after its message
- * is kept in the slot; the launcher restarts it with backoff.  A pipeline
- * that cannot run at all (it does not compile, or its source or sink
- * cannot run in a worker) makes the processor FAILED at once.
+ * up to WORKER_MAX_BATCH documents a round, then the windows close and the
+ * worker idles until stopped; sample_stream_solar: the readings due by
+ * now, asp.sample_rate per device per second from the worker's start, or
+ * as options.sample fixes them), push it through the executor and
+ * asp_exec_tick(); the $merge sink (and the dead letter queue table,
+ * options.dlq) write their batches; then sleep up to 100 ms.
+ *
+ * Checkpoints and exactly-once.  Rounds share one open transaction until
+ * asp.checkpoint_interval has passed since the last commit; then the
+ * checkpoint (the source position and parameters and the executor's
+ * state, asp_exec_checkpoint) is upserted into asp.checkpoints in that
+ * transaction and it commits, so the sink rows and the checkpoint that
+ * covers them commit or roll back together.  After a crash the worker
+ * restarts from the last committed checkpoint (when resume_from_checkpoint
+ * is true) and redoes the lost interval identically.  The statistics in
+ * the slot are published at each commit.  On a stop request: the final
+ * checkpoint and STOPPED commit together, then the slot is freed and the
+ * worker exits(0).  An error ends the worker with exit code 1 after its
+ * message is kept in the slot; the launcher restarts it with backoff.  A
+ * pipeline that cannot run at all (it does not compile, or its source or
+ * sink cannot run in a worker, or its checkpoint does not fit it) makes
+ * the processor FAILED at once.
  *
  *-------------------------------------------------------------------------
  */
@@ -77,11 +88,29 @@ typedef struct worker_state
 	asp_pg_sink *dlq;			/* open during a round only */
 	uint64		sink_dlq_count; /* DLQ documents from the sink */
 	uint64		sink_dlq_bytes;
-	bool		source_done;	/* documents array pushed and finished */
+	bool		source_done;	/* the source ended and the windows closed */
+	uint64		doc_pos;		/* documents source: the next array index */
 	asp_solar	gen;
 	uint64		gen_pos;
 	int			gen_rate;
 	TimestampTz started;		/* when the loop began */
+
+	/* options.sample: the generator's parameters, pinned for the processor */
+	bool		sample_pinned;	/* options.sample given: ignore asp.sample_rate */
+	bool		sample_have_seed;
+	uint64		sample_seed;
+	bool		sample_have_start;
+	int64		sample_start_ms;
+	int			sample_rate;	/* 0: asp.sample_rate */
+	int64		sample_max_docs;	/* 0: unbounded */
+	bool		sample_unthrottled;
+	int64		pace_anchor_ms; /* pinned pacing: wall time of position 0 */
+
+	/* checkpoints */
+	bool		resume;			/* resume_from_checkpoint */
+	bytea	   *ckpt;			/* the stored checkpoint (TopMemoryContext), or NULL */
+	bool		in_xact;		/* a round's transaction is open (not committed yet) */
+	TimestampTz last_commit;	/* when the last checkpoint committed */
 } worker_state;
 
 /* a worker that ran this long without error resets the failure count */
@@ -264,6 +293,8 @@ static void
 exec_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 {
 	(void) ud;
+	if (kind == ASP_OUTPUT_DOC)
+		asp_sample_push(w.slot, doc, len);
 	if (kind == ASP_OUTPUT_DLQ)
 		to_dlq(doc, len, false);
 	else if (w.p->sink_kind == ASP_SINK_MERGE)
@@ -282,21 +313,44 @@ check(bool ok)
 		asp_report_error(asp_exec_error(w.x), "stream processing failed");
 }
 
-/* push_due: push what the source has by now */
+/*
+ * push_due: push what the source has by now.  A documents array is
+ * pushed from the next index, at most WORKER_MAX_BATCH per round, then the
+ * windows close.  The generator pushes the readings that are due (in real
+ * time, or all of them when unthrottled), up to options.sample.maxDocs,
+ * after which the windows close too.
+ */
 static void
 push_due(int64 now)
 {
+	if (w.source_done)
+		return;
 	if (w.p->source_kind == ASP_SOURCE_DOCUMENTS)
 	{
-		if (!w.source_done)
-		{
-			check(asp_exec_push_source_documents(w.x));
-			check(asp_exec_finish(w.x));
-			w.source_done = true;
-		}
+		bson_iter_t it;
+		uint64		i = 0;
+		int			n = 0;
+
+		if (bson_iter_init_from_data(&it, w.p->documents.value.v_doc.data,
+									 w.p->documents.value.v_doc.data_len))
+			while (bson_iter_next(&it))
+			{
+				const bson_value_t *v;
+
+				if (i++ < w.doc_pos)
+					continue;
+				if (n++ == WORKER_MAX_BATCH)
+					return;		/* the rest in the next rounds */
+				v = bson_iter_value(&it);
+				check(asp_exec_push_source(w.x, v->value.v_doc.data, v->value.v_doc.data_len,
+										   now, NULL));
+				w.doc_pos++;
+			}
+		check(asp_exec_finish(w.x));
+		w.source_done = true;
 		return;
 	}
-	if (asp_sample_rate != w.gen_rate)
+	if (!w.sample_pinned && asp_sample_rate != w.gen_rate)
 	{
 		/* a new rate: continue from the next due reading */
 		int64		next = w.gen.start_ms + (int64) (w.gen_pos / w.gen.ndevices) * w.gen.period_ms;
@@ -314,9 +368,14 @@ push_due(int64 now)
 		{
 			for (int n = 0; n < WORKER_MAX_BATCH; n++)
 			{
-				int64		t = w.gen.start_ms + (int64) (w.gen_pos / w.gen.ndevices) * w.gen.period_ms;
+				int64		offset = (int64) (w.gen_pos / w.gen.ndevices) * w.gen.period_ms;
+				int64		t;
 
-				if (t > now)
+				if (w.sample_max_docs > 0 && w.gen_pos >= (uint64) w.sample_max_docs)
+					break;
+				/* pinned parameters are paced from the worker's start, not by event time */
+				if (!w.sample_unthrottled &&
+					(w.sample_pinned ? w.pace_anchor_ms : w.gen.start_ms) + offset > now)
 					break;
 				t = asp_solar_doc(&w.gen, w.gen_pos, doc);
 				w.gen_pos++;
@@ -329,6 +388,186 @@ push_due(int64 now)
 		}
 		PG_END_TRY();
 	}
+	if (w.sample_max_docs > 0 && w.gen_pos >= (uint64) w.sample_max_docs)
+	{
+		check(asp_exec_finish(w.x));
+		w.source_done = true;
+	}
+}
+
+/* source_position: the number of source documents consumed */
+static uint64
+source_position(void)
+{
+	return w.p->source_kind == ASP_SOURCE_DOCUMENTS ? w.doc_pos : w.gen_pos;
+}
+
+/*
+ * build_checkpoint: the checkpoint of the current state, as a bytea (in
+ * the current memory context): a BSON document
+ *	{source: {kind, position, done, and for the generator seed, start,
+ *	 period, rate}, engine: <asp_exec_checkpoint>}
+ */
+static bytea *
+build_checkpoint(void)
+{
+	bson_t		b = BSON_INITIALIZER;
+	bson_t		src,
+				eng;
+	asp_error	err;
+	bool		ok;
+	bytea	   *res;
+
+	asp_error_init(&err);
+	BSON_APPEND_DOCUMENT_BEGIN(&b, "source", &src);
+	BSON_APPEND_UTF8(&src, "kind", w.p->source_kind == ASP_SOURCE_DOCUMENTS ? "documents" : "sample");
+	BSON_APPEND_INT64(&src, "position", (int64) source_position());
+	BSON_APPEND_BOOL(&src, "done", w.source_done);
+	if (w.p->source_kind == ASP_SOURCE_SAMPLE)
+	{
+		BSON_APPEND_INT64(&src, "seed", (int64) w.gen.seed);
+		BSON_APPEND_DATE_TIME(&src, "start", w.gen.start_ms);
+		BSON_APPEND_INT64(&src, "period", w.gen.period_ms);
+		BSON_APPEND_INT32(&src, "rate", w.gen_rate);
+	}
+	bson_append_document_end(&b, &src);
+	BSON_APPEND_DOCUMENT_BEGIN(&b, "engine", &eng);
+	ok = asp_exec_checkpoint(w.x, &eng, &err);
+	bson_append_document_end(&b, &eng);
+	if (!ok)
+	{
+		bson_destroy(&b);
+		asp_report_error(&err, "could not checkpoint the stream processor");
+	}
+	res = palloc(VARHDRSZ + b.len);
+	SET_VARSIZE(res, VARHDRSZ + b.len);
+	memcpy(VARDATA(res), bson_get_data(&b), b.len);
+	bson_destroy(&b);
+	return res;
+}
+
+/*
+ * write_checkpoint: upsert the processor's checkpoint row in the current
+ * transaction (the one holding the output written since the last
+ * checkpoint), and with final_state set the processor's state too.
+ */
+static void
+write_checkpoint(const char *final_state)
+{
+	Oid			argtypes[3] = {INT8OID, INT8OID, BYTEAOID};
+	Datum		args[3];
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	args[0] = Int64GetDatum(w.id);
+	args[1] = Int64GetDatum((int64) source_position());
+	args[2] = PointerGetDatum(build_checkpoint());
+	catalog_exec("INSERT INTO asp.checkpoints (processor_id, position, state) VALUES ($1, $2, $3) "
+				 "ON CONFLICT (processor_id) DO UPDATE SET position = EXCLUDED.position, "
+				 "state = EXCLUDED.state, created = pg_catalog.now()",
+				 3, argtypes, args, SPI_OK_INSERT);
+	if (final_state)
+	{
+		Oid			stypes[2] = {INT8OID, TEXTOID};
+		Datum		sargs[2];
+
+		sargs[0] = Int64GetDatum(w.id);
+		sargs[1] = CStringGetTextDatum(final_state);
+		catalog_exec("UPDATE asp.processors SET state = $2, "
+					 "last_state_change = pg_catalog.now() "
+					 "WHERE id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'STARTED'",
+					 2, stypes, sargs, SPI_OK_UPDATE);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
+/* ckpt_int64: an int64 field of a checkpoint's source document */
+static bool
+ckpt_int64(bson_iter_t *src, const char *key, int64 *out)
+{
+	bson_iter_t it = *src;
+
+	if (!bson_iter_find(&it, key))
+		return false;
+	if (BSON_ITER_HOLDS_INT64(&it))
+		*out = bson_iter_int64(&it);
+	else if (BSON_ITER_HOLDS_DATE_TIME(&it))
+		*out = bson_iter_date_time(&it);
+	else if (BSON_ITER_HOLDS_INT32(&it))
+		*out = bson_iter_int32(&it);
+	else
+		return false;
+	return true;
+}
+
+/*
+ * restore_checkpoint: continue from w.ckpt: the source's position and
+ * parameters, then the engine's state.  A checkpoint that cannot be used
+ * makes the processor FAILED.
+ */
+static void
+restore_checkpoint(int64 now)
+{
+	bson_t		b;
+	bson_iter_t it,
+				src;
+	const char *kind = w.p->source_kind == ASP_SOURCE_DOCUMENTS ? "documents" : "sample";
+	int64		pos = 0,
+				seed = 0,
+				start = 0,
+				period = 0,
+				rate = 0;
+	asp_error	err;
+
+	if (!bson_init_static(&b, (const uint8_t *) VARDATA_ANY(w.ckpt), VARSIZE_ANY_EXHDR(w.ckpt)) ||
+		!bson_iter_init_find(&it, &b, "source") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+		!bson_iter_recurse(&it, &src))
+		fail_now("the checkpoint is not readable; modify the processor with resume_from_checkpoint => false to start afresh");
+	{
+		bson_iter_t k = src;
+
+		if (!bson_iter_find(&k, "kind") || !BSON_ITER_HOLDS_UTF8(&k) ||
+			strcmp(bson_iter_utf8(&k, NULL), kind) != 0 || !ckpt_int64(&src, "position", &pos) ||
+			pos < 0)
+			fail_now("the checkpoint was taken with another source; modify the processor with resume_from_checkpoint => false to start afresh");
+	}
+	{
+		bson_iter_t d = src;
+
+		w.source_done = bson_iter_find(&d, "done") && BSON_ITER_HOLDS_BOOL(&d) && bson_iter_bool(&d);
+	}
+	if (w.p->source_kind == ASP_SOURCE_DOCUMENTS)
+		w.doc_pos = (uint64) pos;
+	else
+	{
+		if (!ckpt_int64(&src, "seed", &seed) || !ckpt_int64(&src, "start", &start) ||
+			!ckpt_int64(&src, "period", &period) || period < 1)
+			fail_now("the checkpoint has no generator parameters; modify the processor with resume_from_checkpoint => false to start afresh");
+		if (ckpt_int64(&src, "rate", &rate) && rate >= 1)
+			w.gen_rate = (int) rate;
+		w.gen.seed = (uint64) seed;
+		w.gen.start_ms = start;
+		w.gen.period_ms = period;
+		w.gen_pos = (uint64) pos;
+		w.pace_anchor_ms = now - (int64) (w.gen_pos / w.gen.ndevices) * w.gen.period_ms;
+	}
+	asp_error_init(&err);
+	if (!bson_iter_init_find(&it, &b, "engine") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+		fail_now("the checkpoint has no engine state; modify the processor with resume_from_checkpoint => false to start afresh");
+	{
+		uint32_t	len;
+		const uint8_t *data;
+
+		bson_iter_document(&it, &len, &data);
+		if (!asp_exec_restore(w.x, data, len, &err))
+			fail_now(psprintf("%s; modify the processor with resume_from_checkpoint => false to start afresh",
+							  err.message));
+	}
+	ereport(LOG,
+			(errmsg("stream processor \"%s\" resumes from its checkpoint at position " INT64_FORMAT,
+					w.name, pos)));
 }
 
 /* publish_stats: the executor's statistics into the slot */
@@ -348,14 +587,59 @@ publish_stats(void)
 	pg_atomic_write_u64(&w.slot->watermark, (uint64) st.watermark);
 }
 
-/* run_round: one round of the loop, in one transaction */
+/*
+ * commit_round: write the checkpoint and commit the open transaction, so
+ * that the output since the last checkpoint and the checkpoint that
+ * covers it become visible together, or (on a crash) not at all.
+ * final_state: also set the processor's state (stopping).  A checkpoint
+ * equal to the last one (nothing came in or out) is not written again.
+ * The statistics in the slot are published here, after the commit.
+ */
+static void
+commit_round(const char *final_state)
+{
+	asp_exec_stats st;
+	uint64		sig[5];
+	static uint64 last_sig[5];
+	static bool have_last_sig = false;
+
+	asp_exec_get_stats(w.x, &st);
+	sig[0] = st.input_count;
+	sig[1] = st.output_count;
+	sig[2] = st.dlq_count;
+	sig[3] = (uint64) st.watermark;
+	sig[4] = (uint64) source_position() * 2 + (w.source_done ? 1 : 0);
+	if (final_state || !have_last_sig || memcmp(sig, last_sig, sizeof(sig)) != 0)
+	{
+		write_checkpoint(final_state);
+		memcpy(last_sig, sig, sizeof(sig));
+		have_last_sig = true;
+	}
+	CommitTransactionCommand();
+	w.in_xact = false;
+	w.last_commit = GetCurrentTimestamp();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	/* the statistics describe committed work only */
+	publish_stats();
+}
+
+/*
+ * run_round: one round of the loop.  Rounds share one transaction until
+ * asp.checkpoint_interval has passed since the last commit; then the
+ * checkpoint is written and the transaction commits.
+ */
 static void
 run_round(void)
 {
 	int64		now = unix_now_ms();
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
+	if (!w.in_xact)
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		w.in_xact = true;
+	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "asp stream processor: processing");
 	PG_TRY();
@@ -377,10 +661,43 @@ run_round(void)
 	}
 	PG_END_TRY();
 	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	publish_stats();
+	if (asp_checkpoint_interval_ms <= 0 ||
+		TimestampDifferenceExceeds(w.last_commit, GetCurrentTimestamp(), asp_checkpoint_interval_ms))
+		commit_round(NULL);
+}
+
+/* read_sample_options: options.sample (validated by asp.create_processor) */
+static void
+read_sample_options(bson_iter_t *opt)
+{
+	bson_iter_t it;
+
+	w.sample_pinned = true;
+	if (!bson_iter_recurse(opt, &it))
+		return;
+	while (bson_iter_next(&it))
+	{
+		const char *k = bson_iter_key(&it);
+		int64		n = BSON_ITER_HOLDS_INT32(&it) ? bson_iter_int32(&it) :
+			BSON_ITER_HOLDS_INT64(&it) ? bson_iter_int64(&it) : 0;
+
+		if (strcmp(k, "seed") == 0)
+		{
+			w.sample_have_seed = true;
+			w.sample_seed = (uint64) n;
+		}
+		else if (strcmp(k, "start") == 0 && BSON_ITER_HOLDS_DATE_TIME(&it))
+		{
+			w.sample_have_start = true;
+			w.sample_start_ms = bson_iter_date_time(&it);
+		}
+		else if (strcmp(k, "rate") == 0)
+			w.sample_rate = (int) Min(Max(n, 1), 1000);
+		else if (strcmp(k, "maxDocs") == 0)
+			w.sample_max_docs = Max(n, 0);
+		else if (strcmp(k, "unthrottled") == 0 && BSON_ITER_HOLDS_BOOL(&it))
+			w.sample_unthrottled = bson_iter_bool(&it);
+	}
 }
 
 /*
@@ -403,8 +720,10 @@ load(Oid owner)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
 	args[0] = Int64GetDatum(w.id);
-	catalog_exec("SELECT name, pipeline, options, owner FROM asp.processors "
-				 "WHERE id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'STARTED'",
+	catalog_exec("SELECT p.name, p.pipeline, p.options, p.owner, p.resume_from_checkpoint, c.state "
+				 "FROM asp.processors p LEFT JOIN asp.checkpoints c "
+				 "ON c.processor_id OPERATOR(pg_catalog.=) p.id "
+				 "WHERE p.id OPERATOR(pg_catalog.=) $1 AND p.state OPERATOR(pg_catalog.=) 'STARTED'",
 				 1, argtypes, args, SPI_OK_SELECT);
 	if (SPI_processed == 1)
 	{
@@ -418,6 +737,18 @@ load(Oid owner)
 			w.name = MemoryContextStrdup(top, SPI_getvalue(tup, td, 1));
 			pipeline = MemoryContextStrdup(top, SPI_getvalue(tup, td, 2));
 			options = MemoryContextStrdup(top, SPI_getvalue(tup, td, 3));
+			w.resume = DatumGetBool(SPI_getbinval(tup, td, 5, &isnull)) && !isnull;
+			{
+				Datum		d = SPI_getbinval(tup, td, 6, &isnull);
+
+				if (!isnull)
+				{
+					MemoryContext old = MemoryContextSwitchTo(top);
+
+					w.ckpt = DatumGetByteaPCopy(d);
+					MemoryContextSwitchTo(old);
+				}
+			}
 		}
 	}
 	SPI_finish();
@@ -456,6 +787,8 @@ load(Oid owner)
 				w.dlq_spec.value.v_doc.data_len = w.dlq_spec_doc->len;
 			}
 		}
+		if (bson_iter_init_find(&it, &ob, "sample") && BSON_ITER_HOLDS_DOCUMENT(&it))
+			read_sample_options(&it);
 		bson_destroy(&ob);
 	}
 	PG_CATCH();
@@ -524,12 +857,21 @@ asp_worker_main(Datum main_arg)
 		}
 		w.x = asp_exec_new(w.p, exec_output, NULL);
 		asp_exec_set_processor_name(w.x, w.name);
-		w.gen_rate = asp_sample_rate;
-		asp_solar_init(&w.gen, 42, unix_now_ms());
-		w.gen.period_ms = Max(1000 / Max(w.gen_rate, 1), 1);
-		ereport(LOG, (errmsg("stream processor \"%s\" started", w.name)));
+		{
+			int64		now = unix_now_ms();
+
+			w.gen_rate = w.sample_rate > 0 ? w.sample_rate : asp_sample_rate;
+			asp_solar_init(&w.gen, w.sample_have_seed ? w.sample_seed : 42,
+						   w.sample_have_start ? w.sample_start_ms : now);
+			w.gen.period_ms = Max(1000 / Max(w.gen_rate, 1), 1);
+			w.pace_anchor_ms = now;
+			ereport(LOG, (errmsg("stream processor \"%s\" started", w.name)));
+			if (w.resume && w.ckpt)
+				restore_checkpoint(now);
+		}
 
 		w.started = GetCurrentTimestamp();
+		w.last_commit = w.started;
 		round_cxt = AllocSetContextCreate(TopMemoryContext, "asp worker round",
 										  ALLOCSET_DEFAULT_SIZES);
 		for (;;)
@@ -565,7 +907,14 @@ asp_worker_main(Datum main_arg)
 							 100L, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
-		set_state("STOPPED", NULL);
+		/* the final checkpoint and STOPPED commit together */
+		if (!w.in_xact)
+		{
+			SetCurrentStatementStartTimestamp();
+			StartTransactionCommand();
+			w.in_xact = true;
+		}
+		commit_round("STOPPED");
 		ereport(LOG, (errmsg("stream processor \"%s\" stopped", w.name)));
 	}
 	PG_CATCH();

@@ -23,9 +23,9 @@
  *
  * Processors are managed only when asp is in shared_preload_libraries:
  * they run in background workers registered at server start.
- * asp.start_processor, asp.stop_processor and asp.stats (below) talk to
- * them through shared memory (see runtime/runtime.h); drop stops a
- * running processor first.
+ * asp.start_processor, asp.stop_processor, asp.stats and asp.sample
+ * (below) talk to them through shared memory (see runtime/runtime.h);
+ * drop stops a running processor first.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,6 +51,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "engine/json_out.h"
 #include "engine/pipeline.h"
 #include "runtime/runtime.h"
 #include "sql/asp_sql.h"
@@ -63,6 +64,7 @@ PG_FUNCTION_INFO_V1(asp_list_processors);
 PG_FUNCTION_INFO_V1(asp_start_processor);
 PG_FUNCTION_INFO_V1(asp_stop_processor);
 PG_FUNCTION_INFO_V1(asp_stats);
+PG_FUNCTION_INFO_V1(asp_sample);
 
 /* how long asp.stop_processor waits for the worker, in ms */
 #define STOP_WAIT_MS 10000
@@ -229,6 +231,67 @@ validate_dlq(bson_iter_t *it)
 	}
 }
 
+#define SAMPLE_EXAMPLE "{\"sample\": {\"seed\": 1, \"start\": {\"$date\": \"2024-01-01T00:00:00Z\"}, \"rate\": 10, \"maxDocs\": 1000}}"
+
+/*
+ * validate_sample: the "sample" option, the sample_stream_solar
+ * generator's parameters: seed (integer >= 0), start (a date: the event
+ * time of the first reading), rate (readings per device per second,
+ * 1..1000), maxDocs (the source ends after that many documents) and
+ * unthrottled (generate as fast as possible instead of in real time).
+ * All optional.
+ */
+static void
+validate_sample(bson_iter_t *it)
+{
+	static const char *const fields[] = {"seed", "start", "rate", "maxDocs", "unthrottled"};
+	bool		seen[lengthof(fields)] = {false};
+	bson_iter_t sub;
+	int			i;
+
+	if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &sub))
+		options_error("Write it as " SAMPLE_EXAMPLE ".", "\"sample\" must be an object");
+	while (bson_iter_next(&sub))
+	{
+		const char *k = bson_iter_key(&sub);
+		char		path[128];
+		int64		n = 0;
+
+		for (i = 0; i < (int) lengthof(fields); i++)
+			if (strcmp(k, fields[i]) == 0)
+				break;
+		snprintf(path, sizeof(path), "sample.%s", k);
+		if (i == (int) lengthof(fields))
+			options_error("sample takes seed, start, rate, maxDocs and unthrottled.",
+						  "unrecognized option \"%s\"", path);
+		if (seen[i])
+			options_error(NULL, "\"%s\" is given more than once", path);
+		seen[i] = true;
+		if (i == 1)
+		{
+			if (!BSON_ITER_HOLDS_DATE_TIME(&sub))
+				options_error("Write it as {\"$date\": \"2024-01-01T00:00:00Z\"}.",
+							  "\"%s\" must be a date", path);
+			continue;
+		}
+		if (i == 4)
+		{
+			if (!BSON_ITER_HOLDS_BOOL(&sub))
+				options_error(NULL, "\"%s\" must be true or false", path);
+			continue;
+		}
+		if (BSON_ITER_HOLDS_INT32(&sub))
+			n = bson_iter_int32(&sub);
+		else if (BSON_ITER_HOLDS_INT64(&sub))
+			n = bson_iter_int64(&sub);
+		else
+			options_error(NULL, "\"%s\" must be an integer", path);
+		if ((i == 0 && n < 0) || (i == 2 && (n < 1 || n > 1000)) || (i == 3 && n < 1))
+			options_error(NULL, "\"%s\" must be %s", path,
+						  i == 0 ? "at least 0" : i == 2 ? "between 1 and 1000" : "at least 1");
+	}
+}
+
 /* validate_options: ERROR unless the text is valid processor options */
 static void
 validate_options(text *t)
@@ -237,6 +300,7 @@ validate_options(text *t)
 	bool		is_array;
 	bson_iter_t it;
 	bool		have_dlq = false;
+	bool		have_sample = false;
 
 	bson_init(&b);
 	asp_parse_json_text(t, "invalid stream processor options", 16, &b, &is_array);
@@ -249,8 +313,16 @@ validate_options(text *t)
 		{
 			const char *k = bson_iter_key(&it);
 
+			if (strcmp(k, "sample") == 0)
+			{
+				if (have_sample)
+					options_error(NULL, "\"%s\" is given more than once", k);
+				have_sample = true;
+				validate_sample(&it);
+				continue;
+			}
 			if (strcmp(k, "dlq") != 0)
-				options_error("The only option is dlq, e.g. '" DLQ_EXAMPLE "'.",
+				options_error("The options are dlq, e.g. '" DLQ_EXAMPLE "', and sample.",
 							  "unrecognized option \"%s\"", k);
 			if (have_dlq)
 				options_error(NULL, "\"%s\" is given more than once", k);
@@ -353,7 +425,8 @@ lock_processor(const char *name, Oid caller, const char *action)
  * read_processor: the id, owner and state of the processor called name
  * (catalog access active), or ERROR if it does not exist or the caller
  * does not have the privileges of its owner.  With for_update the row is
- * locked.  *state is palloc'd.
+ * locked.  *state is palloc'd in the memory context of SPI_connect's
+ * caller, so it outlives catalog_end.
  */
 static int64
 read_processor(const char *name, Oid caller, bool for_update, char **state)
@@ -379,7 +452,14 @@ read_processor(const char *name, Oid caller, bool for_update, char **state)
 				 errhint("asp.list_processors() shows the existing processors.")));
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	*state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	/* in the caller's memory context: SPI_finish frees SPI's */
+	{
+		char	   *st = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		Size		len = strlen(st) + 1;
+
+		*state = SPI_palloc(len);
+		memcpy(*state, st, len);
+	}
 	if (!has_privs_of_role(caller, owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -657,6 +737,141 @@ asp_stats(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }
 
+/* most documents one asp.sample call returns */
+#define SAMPLE_MAX_DOCS 1000
+
+/*
+ * sample_docs: the JSON texts of the newest max_docs documents of the
+ * sample of processor id (oldest first), in the current memory context;
+ * *n is set to their number.  *skipped is set to the documents of the run
+ * too big to keep.  The buffer is copied under the locks, converted after.
+ */
+static text **
+sample_docs(int64 id, int max_docs, int *n, uint64 *skipped)
+{
+	char	   *buf = palloc(Max(asp_sample_buffer_size, 1));
+	uint32		used = 0;
+	int			ndocs = 0;
+	int			i;
+	uint32		pos = 0;
+	text	  **docs;
+	asp_strbuf	json;
+
+	*skipped = 0;
+	LWLockAcquire(asp_shared->lock, LW_SHARED);
+	i = asp_slot_find(id);
+	if (i >= 0)
+		ndocs = asp_sample_copy(&asp_shared->slots[i], buf, &used, skipped);
+	LWLockRelease(asp_shared->lock);
+
+	*n = 0;
+	docs = palloc(sizeof(text *) * Min(ndocs, max_docs) + 1);
+	asp_strbuf_init(&json);
+	for (int k = 0; k < ndocs; k++)
+	{
+		uint32		len;
+
+		if (pos + sizeof(uint32) > used)
+			break;
+		memcpy(&len, buf + pos, sizeof(uint32));
+		pos += sizeof(uint32);
+		if (len > used - pos)
+			break;
+		if (k >= ndocs - max_docs)
+		{
+			asp_strbuf_reset(&json);
+			if (!asp_bson_to_json((const uint8 *) buf + pos, len, false, &json))
+			{
+				asp_strbuf_free(&json);
+				elog(ERROR, "could not convert a sample document to JSON");
+			}
+			docs[(*n)++] = cstring_to_text_with_len(json.data, (int) json.len);
+		}
+		pos += len;
+	}
+	asp_strbuf_free(&json);
+	pfree(buf);
+	return docs;
+}
+
+/* asp_sample_state: what asp.sample returns, one document per call */
+typedef struct asp_sample_state
+{
+	text	  **docs;
+	int			n;
+} asp_sample_state;
+
+/*
+ * asp_sample: SQL function asp.sample(name text, max_docs integer
+ * DEFAULT 10) RETURNS SETOF json, like sp.<name>.sample(): the most recent
+ * output documents of a running processor (at most max_docs, 1 to 1000,
+ * newest last), from its sample buffer of asp.sample_buffer_size bytes.
+ */
+Datum
+asp_sample(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	asp_sample_state *st;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		char	   *name;
+		int			max_docs;
+		catalog_access ca;
+		char	   *state;
+		int64		id;
+		uint64		skipped;
+		MemoryContext old;
+
+		require_preloaded();
+		name = arg_name(fcinfo);
+		if (PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("max_docs must not be null")));
+		max_docs = PG_GETARG_INT32(1);
+		if (max_docs < 1 || max_docs > SAMPLE_MAX_DOCS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_docs must be between 1 and %d", SAMPLE_MAX_DOCS),
+					 errdetail("max_docs is %d.", max_docs)));
+		catalog_begin(&ca);
+		id = read_processor(name, GetUserId(), false, &state);
+		catalog_end(&ca);
+		if (strcmp(state, "STARTED") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("stream processor \"%s\" is not running", name),
+					 errdetail("Its state is %s.", state),
+					 errhint("Start it with asp.start_processor('%s').", name)));
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		st = palloc(sizeof(asp_sample_state));
+		st->docs = sample_docs(id, max_docs, &st->n, &skipped);
+		MemoryContextSwitchTo(old);
+		if (skipped > 0)
+			ereport(NOTICE,
+					(errmsg_plural("%llu output document of stream processor \"%s\" was too large for its sample",
+								   "%llu output documents of stream processor \"%s\" were too large for its sample",
+								   (unsigned long) skipped,
+								   (unsigned long long) skipped, name),
+					 errhint("Raise asp.sample_buffer_size (%d bytes) and restart the server.",
+							 asp_sample_buffer_size)));
+		funcctx->user_fctx = st;
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	st = funcctx->user_fctx;
+	if (funcctx->call_cntr < (uint64) st->n)
+	{
+		/* SRF_RETURN_NEXT advances call_cntr before it returns the value */
+		text	   *doc = st->docs[funcctx->call_cntr];
+
+		SRF_RETURN_NEXT(funcctx, PointerGetDatum(doc));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
 /*
  * asp_create_processor: SQL function asp.create_processor(name text,
  * pipeline json, options json DEFAULT '{}'), like sp.createStreamProcessor.
@@ -739,6 +954,14 @@ asp_modify_processor(PG_FUNCTION_ARGS)
 							  "WHERE name OPERATOR(pg_catalog.=) $1",
 							  4, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update asp.processors");
+	/* a new pipeline, or resume_from_checkpoint => false, discards the checkpoint */
+	if (!PG_ARGISNULL(1) || (!PG_ARGISNULL(3) && !PG_GETARG_BOOL(3)))
+	{
+		if (SPI_execute_with_args("DELETE FROM asp.checkpoints WHERE processor_id OPERATOR(pg_catalog.=) "
+								  "(SELECT id FROM asp.processors WHERE name OPERATOR(pg_catalog.=) $1)",
+								  1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not delete from asp.checkpoints");
+	}
 	catalog_end(&ca);
 	PG_RETURN_VOID();
 }
