@@ -14,35 +14,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . test/pgenv.sh
+. test/lib.sh   # tap, q, start_instance, wait_ready
 
 MAXDOCS=${ASP_CRASH_MAXDOCS:-4000}
 W=$(make_workdir)
 PORT=${ASP_CRASH_PORT:-54331}
-cleanup() {
-  as_user pg_ctl -D "$W/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-n=0
-failed=0
-tap() {   # tap <0|1 ok> description
-  n=$((n + 1))
-  if [ "$1" = 1 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-q() { as_user psql -X -q -A -t -h "$W" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
-
-as_user initdb -D "$W/data" -A trust -U postgres >/dev/null
-cat >>"$W/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'asp'
-asp.database_name = 'postgres'
-asp.restart_backoff_ms = 100
+start_instance "asp.restart_backoff_ms = 100
 asp.checkpoint_interval = '300ms'
-listen_addresses = ''
-port = $PORT
-unix_socket_directories = '$W'
-restart_after_crash = on
-CONF
-as_user pg_ctl -D "$W/data" -l "$W/server.log" -w start >/dev/null
+restart_after_crash = on"
 
 PIPELINE='[{"$source": {"connectionName": "sample_stream_solar"}},
   {"$tumblingWindow": {"interval": {"size": 1, "unit": "second"}, "pipeline": [
@@ -73,14 +52,6 @@ wait_done() {
   local i
   for ((i = 0; i < $2 * 10; i++)); do
     [ "$(position "$1")" = "$MAXDOCS" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-wait_ready() {
-  local i
-  for ((i = 0; i < 300; i++)); do
-    q -c "SELECT 1" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   return 1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_tests.sh: every test.  Installs what is missing, builds and installs
 # asp, runs the engine's unit tests (prove), the crash test (crash_test.sh:
-# exactly-once output across kill -9), then the SQL regression tests
+# exactly-once output across kill -9), the runtime test (runtime_test.sh:
+# server restart, concurrent start/stop, out of slots), then the SQL regression tests
 # (pg_regress on a temporary instance that preloads asp, run as an
 # ordinary user).  The last lines are pg_regress's summary.
 set -euo pipefail
@@ -20,6 +21,13 @@ fi
 if [ -z "${ASP_SKIP_CRASH:-}" ]; then
   echo "== crash test =="
   bash test/crash_test.sh
+fi
+
+# ASP_SKIP_RUNTIME=1 skips the runtime test (server restart, concurrent
+# start and stop, out of slots)
+if [ -z "${ASP_SKIP_RUNTIME:-}" ]; then
+  echo "== runtime test =="
+  bash test/runtime_test.sh
 fi
 
 echo "== SQL regression tests =="

@@ -38,6 +38,24 @@
 /* size of a slot's last error text, with its terminating NUL */
 #define ASP_ERROR_LEN 256
 
+/*
+ * operatorStats of asp.stats(verbose => true): one entry per stage of the
+ * processor's pipeline ($source and the sink included), at most
+ * ASP_MAX_OPSTATS; the stages after the last entry are summed into it
+ */
+#define ASP_MAX_OPSTATS 32
+#define ASP_OPNAME_LEN 32
+
+typedef struct AspOperatorStat
+{
+	char		name[ASP_OPNAME_LEN];	/* "$source" */
+	pg_atomic_uint64 input_count;
+	pg_atomic_uint64 output_count;
+	pg_atomic_uint64 dlq_count;
+	pg_atomic_uint64 time_ns;
+	pg_atomic_uint64 memory;	/* window state bytes (the window stage), else 0 */
+} AspOperatorStat;
+
 /* settings (src/asp.c) */
 extern char *asp_database_name;
 extern int	asp_max_processors;
@@ -69,6 +87,9 @@ typedef struct AspSlot
 	pg_atomic_uint64 dlq_bytes;
 	pg_atomic_uint64 state_bytes;
 	pg_atomic_uint64 watermark; /* int64 ms since the epoch; INT64_MIN: none */
+	/* per stage, since the worker started; the names are set before nops */
+	pg_atomic_uint32 nops;		/* entries of ops in use; 0 until the first commit */
+	AspOperatorStat ops[ASP_MAX_OPSTATS];
 
 	/*
 	 * the sample of recent output documents (sample.c): a ring buffer of

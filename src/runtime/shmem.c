@@ -86,6 +86,16 @@ asp_shmem_startup(void)
 			pg_atomic_init_u64(&slot->dlq_bytes, 0);
 			pg_atomic_init_u64(&slot->state_bytes, 0);
 			pg_atomic_init_u64(&slot->watermark, (uint64) PG_INT64_MIN);
+			pg_atomic_init_u32(&slot->nops, 0);
+			for (int j = 0; j < ASP_MAX_OPSTATS; j++)
+			{
+				slot->ops[j].name[0] = '\0';
+				pg_atomic_init_u64(&slot->ops[j].input_count, 0);
+				pg_atomic_init_u64(&slot->ops[j].output_count, 0);
+				pg_atomic_init_u64(&slot->ops[j].dlq_count, 0);
+				pg_atomic_init_u64(&slot->ops[j].time_ns, 0);
+				pg_atomic_init_u64(&slot->ops[j].memory, 0);
+			}
 			asp_sample_init_slot(slot, i, (char *) asp_shared + slots_size() +
 								 (Size) i * (Size) asp_sample_buffer_size);
 			asp_slot_reset(slot, 0);
@@ -130,6 +140,7 @@ asp_slot_reset(AspSlot *slot, int64 processor_id)
 	pg_atomic_write_u64(&slot->dlq_bytes, 0);
 	pg_atomic_write_u64(&slot->state_bytes, 0);
 	pg_atomic_write_u64(&slot->watermark, (uint64) PG_INT64_MIN);
+	pg_atomic_write_u32(&slot->nops, 0);
 	asp_sample_clear(slot);
 }
 

@@ -43,6 +43,8 @@
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -111,6 +113,20 @@ typedef struct worker_state
 	bytea	   *ckpt;			/* the stored checkpoint (TopMemoryContext), or NULL */
 	bool		in_xact;		/* a round's transaction is open (not committed yet) */
 	TimestampTz last_commit;	/* when the last checkpoint committed */
+
+	/*
+	 * operatorStats (asp.stats verbose), since this worker started: the
+	 * executor's counters when the loop began, the dead letters per stage
+	 * of the user's pipeline (nops entries: $source, the stages, the sink)
+	 * and the time spent in the engine and in the sink's writes
+	 */
+	asp_exec_stats run_base;
+	int			nops;
+	uint64	   *op_dlq;
+	uint64		engine_ns;
+	uint64		sink_ns;
+	uint64		max_state;		/* largest window state seen at a commit */
+	bool		op_names_set;
 } worker_state;
 
 /* a worker that ran this long without error resets the failure count */
@@ -288,6 +304,32 @@ sink_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 		to_dlq(doc, len, true);
 }
 
+/*
+ * dlq_stage: the entry of operatorStats a dead letter of the executor
+ * belongs to, by its operatorName: $source; else the first top-level stage
+ * of that name; else the window stage (its inner pipeline's stages).
+ */
+static int
+dlq_stage(const uint8_t *doc, uint32_t len)
+{
+	bson_iter_t it;
+	const char *name;
+
+	if (!bson_iter_init_from_data(&it, doc, len) ||
+		!bson_iter_find(&it, "operatorName") || !BSON_ITER_HOLDS_UTF8(&it))
+		return 0;
+	name = bson_iter_utf8(&it, NULL);
+	if (strcmp(name, "$source") == 0)
+		return 0;
+	for (int i = 0; i < w.p->nall; i++)
+		if (w.p->stages[i] != w.p->window && strcmp(w.p->stages[i]->name, name) == 0)
+			return i + 1;
+	for (int i = 0; i < w.p->nall; i++)
+		if (w.p->stages[i] == w.p->window)
+			return i + 1;
+	return 0;
+}
+
 /* exec_output: the executor's callback (the sink is opened on first use in a round) */
 static void
 exec_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
@@ -295,6 +337,8 @@ exec_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 	(void) ud;
 	if (kind == ASP_OUTPUT_DOC)
 		asp_sample_push(w.slot, doc, len);
+	if (kind == ASP_OUTPUT_DLQ && w.op_dlq)
+		w.op_dlq[dlq_stage(doc, len)]++;
 	if (kind == ASP_OUTPUT_DLQ)
 		to_dlq(doc, len, false);
 	else if (w.p->sink_kind == ASP_SINK_MERGE)
@@ -570,6 +614,77 @@ restore_checkpoint(int64 now)
 					w.name, pos)));
 }
 
+/* op_add: add one stage's counters to entry k of the slot's operatorStats */
+static void
+op_add(int k, const char *name, uint64 in, uint64 out, uint64 dlq, uint64 ns, uint64 mem)
+{
+	AspOperatorStat *o;
+	bool		fold = k >= ASP_MAX_OPSTATS;
+
+	/* stages past the last entry are summed into it */
+	if (fold)
+		k = ASP_MAX_OPSTATS - 1;
+	o = &w.slot->ops[k];
+	if (!w.op_names_set && !fold)
+		strlcpy(o->name, name, ASP_OPNAME_LEN);
+	if (fold)
+	{
+		/* entries are written in order: the last one already has its own part */
+		in += pg_atomic_read_u64(&o->input_count);
+		out += pg_atomic_read_u64(&o->output_count);
+		dlq += pg_atomic_read_u64(&o->dlq_count);
+		ns += pg_atomic_read_u64(&o->time_ns);
+		mem += pg_atomic_read_u64(&o->memory);
+	}
+	pg_atomic_write_u64(&o->input_count, in);
+	pg_atomic_write_u64(&o->output_count, out);
+	pg_atomic_write_u64(&o->dlq_count, dlq);
+	pg_atomic_write_u64(&o->time_ns, ns);
+	pg_atomic_write_u64(&o->memory, mem);
+}
+
+/*
+ * publish_operator_stats: the per-stage statistics into the slot, since
+ * the worker started: $source (documents read, documents passed on, its
+ * dead letters, the time of the whole engine per round), each stage's
+ * counters, the sink (documents reaching it, rows written, its dead
+ * letters, the time of its writes)
+ */
+static void
+publish_operator_stats(const asp_exec_stats *st)
+{
+	uint64		in = st->input_count - w.run_base.input_count;
+	uint64		reached = st->output_count - w.run_base.output_count;
+	int			k = 0;
+
+	if (w.op_dlq == NULL)
+		return;
+	w.max_state = Max(w.max_state, (uint64) st->state_bytes);
+	op_add(k, "$source", in, w.p->first ? w.p->first->in_docs : reached, w.op_dlq[0],
+		   w.engine_ns, 0);
+	for (int i = 0; i < w.p->nall; i++)
+	{
+		asp_stage  *s = w.p->stages[i];
+
+		k++;
+		op_add(k, s->name, s->in_docs, s->out_docs, w.op_dlq[k], 0,
+			   s == w.p->window ? w.max_state : 0);
+	}
+	if (w.p->sink_kind != ASP_SINK_NONE)
+	{
+		k++;
+		op_add(k, w.p->sink_kind == ASP_SINK_MERGE ? "$merge" : "$emit", reached,
+			   reached > w.sink_dlq_count ? reached - w.sink_dlq_count : 0,
+			   w.sink_dlq_count, w.sink_ns, 0);
+	}
+	if (!w.op_names_set)
+	{
+		pg_write_barrier();
+		pg_atomic_write_u32(&w.slot->nops, (uint32) Min(k + 1, ASP_MAX_OPSTATS));
+		w.op_names_set = true;
+	}
+}
+
 /* publish_stats: the executor's statistics into the slot */
 static void
 publish_stats(void)
@@ -585,6 +700,7 @@ publish_stats(void)
 	pg_atomic_write_u64(&w.slot->dlq_bytes, st.dlq_bytes + w.sink_dlq_bytes);
 	pg_atomic_write_u64(&w.slot->state_bytes, st.state_bytes);
 	pg_atomic_write_u64(&w.slot->watermark, (uint64) st.watermark);
+	publish_operator_stats(&st);
 }
 
 /*
@@ -644,13 +760,25 @@ run_round(void)
 	pgstat_report_activity(STATE_RUNNING, "asp stream processor: processing");
 	PG_TRY();
 	{
+		struct timespec t0,
+					t1,
+					t2;
+
+		/* timed per round, not per document */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		asp_exec_set_now(w.x, now);
 		push_due(now);
 		check(asp_exec_tick(w.x, now));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (w.sink)
 			asp_pg_sink_flush(w.sink);
 		if (w.dlq)
 			asp_pg_sink_flush(w.dlq);
+		clock_gettime(CLOCK_MONOTONIC, &t2);
+		w.engine_ns += (uint64) ((t1.tv_sec - t0.tv_sec) * INT64CONST(1000000000) +
+								 (t1.tv_nsec - t0.tv_nsec));
+		w.sink_ns += (uint64) ((t2.tv_sec - t1.tv_sec) * INT64CONST(1000000000) +
+							   (t2.tv_nsec - t1.tv_nsec));
 	}
 	PG_FINALLY();
 	{
@@ -872,6 +1000,9 @@ asp_worker_main(Datum main_arg)
 
 		w.started = GetCurrentTimestamp();
 		w.last_commit = w.started;
+		asp_exec_get_stats(w.x, &w.run_base);
+		w.nops = w.p->nall + 1 + (w.p->sink_kind != ASP_SINK_NONE ? 1 : 0);
+		w.op_dlq = MemoryContextAllocZero(TopMemoryContext, sizeof(uint64) * w.nops);
 		round_cxt = AllocSetContextCreate(TopMemoryContext, "asp worker round",
 										  ALLOCSET_DEFAULT_SIZES);
 		for (;;)

@@ -683,6 +683,10 @@ asp_stats(PG_FUNCTION_ARGS)
 	uint64		c[7] = {0, 0, 0, 0, 0, 0, 0};
 	int64		watermark = PG_INT64_MIN;
 	StringInfoData buf;
+	bool		verbose = PG_GETARG_BOOL(1);
+	int			nops = 0;
+	char		opname[ASP_MAX_OPSTATS][ASP_OPNAME_LEN];
+	uint64		opc[ASP_MAX_OPSTATS][5];
 
 	require_preloaded();
 	name = arg_name(fcinfo);
@@ -704,6 +708,22 @@ asp_stats(PG_FUNCTION_ARGS)
 		c[5] = pg_atomic_read_u64(&slot->dlq_bytes);
 		c[6] = pg_atomic_read_u64(&slot->state_bytes);
 		watermark = (int64) pg_atomic_read_u64(&slot->watermark);
+		if (verbose)
+		{
+			nops = (int) pg_atomic_read_u32(&slot->nops);
+			pg_read_barrier();
+			for (int j = 0; j < nops && j < ASP_MAX_OPSTATS; j++)
+			{
+				AspOperatorStat *o = &slot->ops[j];
+
+				strlcpy(opname[j], o->name, ASP_OPNAME_LEN);
+				opc[j][0] = pg_atomic_read_u64(&o->input_count);
+				opc[j][1] = pg_atomic_read_u64(&o->output_count);
+				opc[j][2] = pg_atomic_read_u64(&o->dlq_count);
+				opc[j][3] = pg_atomic_read_u64(&o->time_ns);
+				opc[j][4] = pg_atomic_read_u64(&o->memory);
+			}
+		}
 	}
 	LWLockRelease(asp_shared->lock);
 
@@ -732,7 +752,23 @@ asp_stats(PG_FUNCTION_ARGS)
 						 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 						 tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	}
-	(void) PG_GETARG_BOOL(1);	/* verbose: no more fields yet */
+	if (verbose)
+	{
+		/* one entry per stage of the pipeline, since the worker started */
+		appendStringInfoString(&buf, ", \"operatorStats\": [");
+		for (int j = 0; j < nops && j < ASP_MAX_OPSTATS; j++)
+		{
+			appendStringInfoString(&buf, j > 0 ? ", {\"name\": " : "{\"name\": ");
+			escape_json(&buf, opname[j]);
+			append_count(&buf, "inputMessageCount", opc[j][0]);
+			append_count(&buf, "outputMessageCount", opc[j][1]);
+			append_count(&buf, "dlqMessageCount", opc[j][2]);
+			append_count(&buf, "executionTimeMillis", opc[j][3] / 1000000);
+			append_count(&buf, "maxMemoryUsage", opc[j][4]);
+			appendStringInfoChar(&buf, '}');
+		}
+		appendStringInfoChar(&buf, ']');
+	}
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }

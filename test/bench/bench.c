@@ -68,6 +68,7 @@
 #define TARGET_S2_JSON		1000000.0
 #define TARGET_VS_PG		10.0
 #define TARGET_STATE_BYTES	256.0
+#define TARGET_PROC_VS_S2	0.5
 
 /* ---------- pipelines (JSON, read with asp_json_to_bson) ---------- */
 
@@ -175,6 +176,20 @@ typedef struct pg_result
 	double		wall_s;			/* \timing of the same run */
 	double		rate;			/* rows per backend CPU second */
 } pg_result;
+
+/* one run of processor.sh: a processor in its worker (P2) */
+typedef struct proc_result
+{
+	char		interval[16];	/* asp.checkpoint_interval */
+	uint64_t	docs;
+	double		cpu_s;			/* the worker's utime + stime */
+	double		wall_s;
+	uint64_t	rows;			/* rows of the sink table */
+	int64_t		sum_n;
+	uint64_t	dlq;
+	char		stats_in[24];	/* asp.stats inputMessageCount before the stop */
+	double		rate;
+} proc_result;
 
 static bool check_failed = false;
 
@@ -780,6 +795,75 @@ run_baseline(const char *script, const doc_stream *s, pg_result *res, int maxres
 	return nres;
 }
 
+/*
+ * run_processor: run processor.sh (a processor in a background worker of
+ * a throwaway server, see there) for ndocs documents.  Returns the number
+ * of runs read, 0 if skipped (the reason in skip_reason).
+ */
+static int
+run_processor(const char *script, size_t ndocs, proc_result *res, int maxres,
+			  char *skip_reason, size_t reason_len)
+{
+	char		cmd[1024];
+	char		line[1024];
+	FILE	   *f;
+	int			nres = 0;
+	int			rc;
+
+	snprintf(skip_reason, reason_len, "no output from %s", script);
+	snprintf(cmd, sizeof(cmd), "bash '%s' %zu", script, ndocs);
+	f = popen(cmd, "r");
+	if (f == NULL)
+	{
+		snprintf(skip_reason, reason_len, "cannot run %s", script);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		proc_result *r = &res[nres];
+		unsigned long long docs,
+					rows,
+					dlq;
+		long long	sumn;
+
+		if (nres < maxres &&
+			sscanf(line, "PROC interval=%15s docs=%llu cpu_s=%lf wall_s=%lf rows=%llu sum_n=%lld "
+				   "dlq=%llu stats_in=%23s",
+				   r->interval, &docs, &r->cpu_s, &r->wall_s, &rows, &sumn, &dlq,
+				   r->stats_in) == 8)
+		{
+			r->docs = docs;
+			r->rows = rows;
+			r->sum_n = sumn;
+			r->dlq = dlq;
+			r->rate = r->cpu_s > 0 ? (double) docs / r->cpu_s : 0;
+			nres++;
+		}
+		else if (strncmp(line, "PROCSKIP ", 9) == 0)
+		{
+			line[strcspn(line, "\n")] = '\0';
+			size_t		len = strlen(line + 9);
+
+			if (len >= reason_len)
+				len = reason_len - 1;
+			memcpy(skip_reason, line + 9, len);
+			skip_reason[len] = '\0';
+		}
+		else
+			fputs(line, stderr);
+	}
+	rc = pclose(f);
+	if (rc != 0 || nres < 2)
+	{
+		if (rc != 0 && strncmp(skip_reason, "no output", 9) == 0)
+			snprintf(skip_reason, reason_len, "%s exited with status %d", script,
+					 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+		fprintf(stderr, "bench: processor skipped: %s\n", skip_reason);
+		return 0;
+	}
+	return nres;
+}
+
 /* ---------- report ---------- */
 
 static void
@@ -806,6 +890,11 @@ main(int argc, char **argv)
 	size_t		ndocs = (size_t) env_long("BENCH_DOCS", DEFAULT_DOCS);
 	int			reps = (int) env_long("BENCH_REPS", DEFAULT_REPS);
 	const char *baseline = NULL;
+	const char *processor = NULL;
+	proc_result proc[2];
+	int			nproc = 0;
+	char		proc_skip[512] = "";
+	bool		want_processor;
 	const char *only = getenv("BENCH_ONLY");
 	bool		want_baseline;
 	doc_stream	a,
@@ -844,14 +933,22 @@ main(int argc, char **argv)
 	{
 		if (strcmp(argv[i], "--baseline") == 0 && i + 1 < argc)
 			baseline = argv[++i];
+		else if (strcmp(argv[i], "--processor") == 0 && i + 1 < argc)
+			processor = argv[++i];
 		else
 		{
-			fprintf(stderr, "usage: %s [--baseline baseline.sh]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--baseline baseline.sh] [--processor processor.sh]\n",
+					argv[0]);
 			return 2;
 		}
 	}
 	want_baseline = baseline != NULL &&
 		!(getenv("BENCH_BASELINE") && strcmp(getenv("BENCH_BASELINE"), "0") == 0);
+	want_processor = processor != NULL &&
+		!(getenv("BENCH_PROCESSOR") && strcmp(getenv("BENCH_PROCESSOR"), "0") == 0) &&
+		(only == NULL || strstr(only, "P2") != NULL || strstr(only, "S2") != NULL);
+	if (processor != NULL && !want_processor)
+		snprintf(proc_skip, sizeof(proc_skip), "BENCH_PROCESSOR=0 or BENCH_ONLY");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	/* the input: not timed */
@@ -896,6 +993,12 @@ main(int argc, char **argv)
 	{
 		fprintf(stderr, "bench: PostgreSQL baseline (%s)...\n", baseline);
 		npg = run_baseline(baseline, &a, pg, 4);
+	}
+	if (want_processor)
+	{
+		fprintf(stderr, "bench: processor P2 in a background worker (%s), checkpoint_interval "
+				"1s and 1h...\n", processor);
+		nproc = run_processor(processor, ndocs, proc, 2, proc_skip, sizeof(proc_skip));
 	}
 	for (i = 0; i < npg; i++)
 		if (pg[i].rate > pg_best)
@@ -967,6 +1070,31 @@ main(int argc, char **argv)
 	else
 		print_row("S2 vs PostgreSQL", input_names[INPUT_BSON], sc[2].rate, "-", ">= 10.0x",
 				  sc[2].skipped ? "skipped (BENCH_ONLY)" : "SKIPPED (no baseline)");
+	if (nproc == 2)
+	{
+		char		scen[64];
+		char		ratio[16] = "-";
+		const char *result = "-";
+
+		if (!sc[2].skipped && sc[2].rate > 0)
+		{
+			snprintf(ratio, sizeof(ratio), "%.2fx", proc[0].rate / sc[2].rate);
+			result = proc[0].rate >= TARGET_PROC_VS_S2 * sc[2].rate ? "PASS" : "MISS";
+		}
+		snprintf(scen, sizeof(scen), "P2 processor (worker), ckpt %.8s", proc[0].interval);
+		print_row(scen, "sample_stream_solar", proc[0].rate, ratio, ">= 0.5x S2", result);
+		snprintf(scen, sizeof(scen), "P2 processor (worker), ckpt %.8s", proc[1].interval);
+		if (!sc[2].skipped && sc[2].rate > 0)
+			snprintf(ratio, sizeof(ratio), "%.2fx", proc[1].rate / sc[2].rate);
+		print_row(scen, "sample_stream_solar", proc[1].rate, ratio, "-", "(final ckpt only)");
+		snprintf(buf, sizeof(buf), "%+.1f %%",
+				 proc[1].cpu_s > 0 ? 100.0 * (proc[0].cpu_s - proc[1].cpu_s) / proc[1].cpu_s : 0);
+		printf("%-36s %-25s %13s %8s %13s %s\n", "checkpoint overhead (1s vs 1h)",
+			   "worker CPU-s", buf, "-", "-", "(reported)");
+	}
+	else
+		print_row("P2 processor (worker)", "sample_stream_solar", 0, "-", ">= 0.5x S2",
+				  proc_skip[0] ? "skipped (see details)" : "skipped (no --processor)");
 	if (probe.done && probe.pairs > 0)
 	{
 		double		per = (double) probe.state_bytes / (double) probe.pairs;
@@ -999,6 +1127,18 @@ main(int argc, char **argv)
 			   pg[i].cpu_s, pg[i].wall_s, fmt_count((double) pg[i].groups, num2, sizeof(num2)));
 	if (pg_best_variant)
 		printf("  ratios are against the faster PostgreSQL variant (%s)\n", pg_best_variant);
+	for (i = 0; i < nproc; i++)
+		printf("  P2 ckpt %-3s: %s documents, %.3f worker CPU-s (%.2f s wall), %s sink rows; "
+			   "ratios are against S2 %s engine-only\n",
+			   proc[i].interval, fmt_count((double) proc[i].docs, num, sizeof(num)),
+			   proc[i].cpu_s, proc[i].wall_s, fmt_count((double) proc[i].rows, num2, sizeof(num2)),
+			   input_names[INPUT_BSON]);
+	if (nproc == 2)
+		printf("  P2: S2's pipeline grouped by {group_id, window start}, $merge into a local table;\n"
+			   "      10 devices in 10 groups, unthrottled (10,000 documents a round, a round every\n"
+			   "      100 ms); CPU = utime + stime of the worker (10 ms ticks), stop not counted\n");
+	if (nproc != 2 && proc_skip[0])
+		printf("  P2 processor skipped: %s\n", proc_skip);
 	for (i = 0; i < npg; i++)
 		if (pg[i].cpu_s < 0.2)
 		{
@@ -1045,6 +1185,20 @@ main(int argc, char **argv)
 		check((sc[2].skipped || pg[i].groups == sc[2].out_docs) &&
 			  pg[i].sum_count == (int64_t) ndocs &&
 			  pg[i].rows == ndocs, buf);
+	}
+	for (i = 0; i < nproc; i++)
+	{
+		snprintf(buf, sizeof(buf), "P2 ckpt %s: sink sum of n = %" PRId64 " (expected %" PRIu64
+				 "), %" PRIu64 " dead letters, asp.stats inputMessageCount %s",
+				 proc[i].interval, proc[i].sum_n, proc[i].docs, proc[i].dlq, proc[i].stats_in);
+		check(proc[i].sum_n == (int64_t) proc[i].docs && proc[i].dlq == 0 &&
+			  (i != 0 || strtoull(proc[i].stats_in, NULL, 10) == proc[i].docs), buf);
+	}
+	if (nproc == 2)
+	{
+		snprintf(buf, sizeof(buf), "P2: the same sink rows with ckpt %s and %s (%" PRIu64 ", %"
+				 PRIu64 ")", proc[0].interval, proc[1].interval, proc[0].rows, proc[1].rows);
+		check(proc[0].rows == proc[1].rows && proc[0].rows > 0, buf);
 	}
 	printf("\n%s; total %.0f s wall\n",
 		   check_failed ? "CORRECTNESS CHECK FAILED" : "all correctness checks passed",

@@ -80,6 +80,11 @@ SELECT _id, doc->'a' AS a FROM public.rt_docs_out ORDER BY _id;
 SELECT pg_temp.wait_for($$SELECT (asp.stats('rt_docs')->>'outputMessageCount')::bigint = 2$$) AS counted;
 SELECT s->>'status' AS status, s->>'inputMessageCount' AS input, s->>'outputMessageCount' AS output
 FROM asp.stats('rt_docs') AS s;
+-- verbose: one entry per stage, in order (executionTimeMillis varies)
+SELECT o->>'name' AS name, o->>'inputMessageCount' AS input, o->>'outputMessageCount' AS output,
+       o->>'dlqMessageCount' AS dlq, o->>'maxMemoryUsage' AS mem,
+       (o->>'executionTimeMillis')::bigint >= 0 AS has_time
+FROM json_array_elements(asp.stats('rt_docs', true)->'operatorStats') AS o;
 SELECT asp.stop_processor('rt_docs');
 SELECT asp.drop_processor('rt_docs');
 
@@ -92,6 +97,9 @@ SELECT asp.create_processor('rt_dlq',
 SELECT asp.start_processor('rt_dlq');
 SELECT pg_temp.wait_for($$SELECT (asp.stats('rt_dlq')->>'dlqMessageCount')::bigint = 1$$) AS counted;
 SELECT _id, doc->'q' AS q FROM public.rt_dlq_out ORDER BY _id;
+SELECT o->>'name' AS name, o->>'inputMessageCount' AS input, o->>'outputMessageCount' AS output,
+       o->>'dlqMessageCount' AS dlq
+FROM json_array_elements(asp.stats('rt_dlq', true)->'operatorStats') AS o;
 SELECT count(*) AS dlq_rows, bool_and(doc->>'errInfo' IS NOT NULL) AS has_err_info,
        bool_and(doc->'doc'->>'_id' = '1') AS bad_doc
 FROM public.rt_dlq_dlq;
