@@ -32,6 +32,7 @@
 #include "../../src/engine/json.h"
 #include "../../src/engine/pipeline.h"
 #include "../../src/engine/solar.h"
+#include "json_util.h"
 #include "tap.h"
 
 #define SEED 7
@@ -81,21 +82,7 @@ outs_free(outs *o)
 static bson_t *
 parse(const char *json)
 {
-	char	   *text = strdup(json);
-	bson_t	   *b = bson_new();
-	asp_error	err;
-	char	   *c;
-
-	for (c = text; *c; c++)
-		if (*c == '\'')
-			*c = '"';
-	if (!asp_json_to_bson(text, strlen(text), NULL, b, NULL, &err))
-	{
-		printf("Bail out! test bug: bad JSON (%s): %s\n", err.message, text);
-		exit(2);
-	}
-	free(text);
-	return b;
+	return test_parse_json(json, true);
 }
 
 /* compile: a pipeline from JSON, bailing out if it does not compile */

@@ -25,6 +25,7 @@
 #include "../../src/engine/json.h"
 #include "../../src/engine/pipeline.h"
 #include "../../src/engine/stage.h"
+#include "json_util.h"
 #include "tap.h"
 
 #define MAX_OUT 256
@@ -86,38 +87,14 @@ collected_free(collected *c)
 static bson_t *
 parse(const char *json)
 {
-	bson_t	   *b = bson_new();
-	asp_error	err;
-
-	if (!asp_json_to_bson(json, strlen(json), NULL, b, NULL, &err))
-	{
-		printf("Bail out! test bug: bad JSON (%s): %s\n", err.message, json);
-		exit(2);
-	}
-	return b;
+	return test_parse_json(json, false);
 }
 
 /* canon_list: canonical JSON of each element of a JSON array of documents */
 static int
 canon_list(const char *json, char **out)
 {
-	bson_t	   *b = parse(json);
-	bson_iter_t it;
-	int			n = 0;
-
-	bson_iter_init(&it, b);
-	while (bson_iter_next(&it) && n < MAX_OUT)
-	{
-		const uint8_t *data;
-		uint32_t	len;
-		bson_t		sub;
-
-		bson_iter_document(&it, &len, &data);
-		bson_init_static(&sub, data, len);
-		out[n++] = bson_as_canonical_extended_json(&sub, NULL);
-	}
-	bson_destroy(b);
-	return n;
+	return test_canon_list(parse(json), out, MAX_OUT, false);
 }
 
 /* same_docs: the collected documents are exactly the expected ones, in order */

@@ -32,6 +32,7 @@
 #include "../../src/engine/json.h"
 #include "../../src/engine/pipeline.h"
 #include "../../src/engine/stage.h"
+#include "json_util.h"
 #include "tap.h"
 
 #define MAX_OUT 128
@@ -59,21 +60,7 @@ typedef struct run
 static bson_t *
 parse(const char *json)
 {
-	char	   *text = strdup(json);
-	bson_t	   *b = bson_new();
-	asp_error	err;
-	char	   *c;
-
-	for (c = text; *c; c++)
-		if (*c == '\'')
-			*c = '"';
-	if (!asp_json_to_bson(text, strlen(text), NULL, b, NULL, &err))
-	{
-		printf("Bail out! test bug: bad JSON (%s): %s\n", err.message, text);
-		exit(2);
-	}
-	free(text);
-	return b;
+	return test_parse_json(json, true);
 }
 
 /* relaxed: relaxed extended JSON of a document */
@@ -309,23 +296,7 @@ finish(run *r)
 static int
 canon_list(const char *json, char **out)
 {
-	bson_t	   *b = parse(json);
-	bson_iter_t it;
-	int			n = 0;
-
-	bson_iter_init(&it, b);
-	while (bson_iter_next(&it) && n < MAX_OUT)
-	{
-		const uint8_t *data;
-		uint32_t	len;
-		bson_t		sub;
-
-		bson_iter_document(&it, &len, &data);
-		bson_init_static(&sub, data, len);
-		out[n++] = relaxed(&sub);
-	}
-	bson_destroy(b);
-	return n;
+	return test_canon_list(parse(json), out, MAX_OUT, true);
 }
 
 /* same_list: got[0..ngot) equals the documents of the JSON array want_json */
