@@ -77,9 +77,64 @@ format_time(int64_t ms, char *buf)
 
 	if (m <= 2)
 		y++;
-	return sprintf(buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+00:00", (int) y, m, d,
-				   (int) (rem / 3600000), (int) (rem / 60000 % 60),
-				   (int) (rem / 1000 % 60), (int) (rem % 1000));
+	if (y < 0 || y > 9999)
+		return sprintf(buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+00:00", (int) y, m, d,
+					   (int) (rem / 3600000), (int) (rem / 60000 % 60),
+					   (int) (rem / 1000 % 60), (int) (rem % 1000));
+	/* the common case by hand: this runs for every generated document */
+	{
+		int			hh = (int) (rem / 3600000),
+					mi = (int) (rem / 60000 % 60),
+					ss = (int) (rem / 1000 % 60),
+					ms = (int) (rem % 1000);
+
+		buf[0] = (char) ('0' + y / 1000);
+		buf[1] = (char) ('0' + y / 100 % 10);
+		buf[2] = (char) ('0' + y / 10 % 10);
+		buf[3] = (char) ('0' + y % 10);
+		buf[4] = '-';
+		buf[5] = (char) ('0' + m / 10);
+		buf[6] = (char) ('0' + m % 10);
+		buf[7] = '-';
+		buf[8] = (char) ('0' + d / 10);
+		buf[9] = (char) ('0' + d % 10);
+		buf[10] = 'T';
+		buf[11] = (char) ('0' + hh / 10);
+		buf[12] = (char) ('0' + hh % 10);
+		buf[13] = ':';
+		buf[14] = (char) ('0' + mi / 10);
+		buf[15] = (char) ('0' + mi % 10);
+		buf[16] = ':';
+		buf[17] = (char) ('0' + ss / 10);
+		buf[18] = (char) ('0' + ss % 10);
+		buf[19] = '.';
+		buf[20] = (char) ('0' + ms / 100);
+		buf[21] = (char) ('0' + ms / 10 % 10);
+		buf[22] = (char) ('0' + ms % 10);
+		memcpy(buf + 23, "+00:00", 7);
+		return 29;
+	}
+}
+
+/* device_name: "device_<n>" into buf (at least 20 bytes); returns its length */
+static int
+device_name(int n, char *buf)
+{
+	char		digits[12];
+	int			k = 0,
+				len;
+
+	memcpy(buf, "device_", 7);
+	do
+	{
+		digits[k++] = (char) ('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	len = 7;
+	while (k > 0)
+		buf[len++] = digits[--k];
+	buf[len] = '\0';
+	return len;
 }
 
 /* asp_solar_doc: document number pos */
@@ -94,7 +149,7 @@ asp_solar_doc(const asp_solar *g, uint64_t pos, bson_t *out)
 	bson_t		obs;
 
 	make_reading(g, pos, &r);
-	idlen = sprintf(id, "device_%d", r.device);
+	idlen = device_name(r.device, id);
 	tslen = format_time(r.t, ts);
 	bson_reinit(out);
 	bson_append_utf8(out, "device_id", 9, id, idlen);
