@@ -373,29 +373,42 @@ eval_format_arg(const asp_expr *e, int k, asp_eval_ctx *ctx, const char *op, boo
 	return 1;
 }
 
+/*
+ * finish_format_op: the common end of compiling $dateToString and
+ * $dateFromString: check a constant format and resolve a constant time
+ * zone once; frees e and returns NULL on error.
+ */
+static asp_expr *
+finish_format_op(asp_expr_compiler *c, asp_expr *e, int format_arg, int tz_arg,
+				 const char *opname, bool for_parse)
+{
+	format_data *d;
+
+	if (e == NULL)
+		return NULL;
+	d = e->data;
+	if (!check_const_format(c, e, format_arg, opname, for_parse, d) ||
+		!asp_date_tz_compile(c, asp_named_get(e, tz_arg), &d->tz, ""))
+	{
+		asp_expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
 /* compile_date_to_string: {$dateToString: {date, format, timezone, onNull}} */
 static asp_expr *
 compile_date_to_string(asp_expr_compiler *c, const asp_op_def *def, const bson_value_t *operand)
 {
 	asp_named_arg args[TS_NARGS] = {{.name = "date"}, {.name = "format"}, {.name = "timezone"}, {.name = "onNull"}};
 	asp_expr   *e;
-	format_data *d;
 
 	if (!asp_named_args_parse(c, def->name, operand, args, TS_NARGS))
 		return NULL;
 	if (!args[TS_DATE].present)
 		return asp_expr_compile_error(c, "missing 'date' parameter to $dateToString");
 	e = asp_named_args_compile(c, def->name, def->eval, args, TS_NARGS, sizeof(format_data));
-	if (e == NULL)
-		return NULL;
-	d = e->data;
-	if (!check_const_format(c, e, TS_FORMAT, "$dateToString", false, d) ||
-		!asp_date_tz_compile(c, asp_named_get(e, TS_TIMEZONE), &d->tz, ""))
-	{
-		asp_expr_free(e);
-		return NULL;
-	}
-	return e;
+	return finish_format_op(c, e, TS_FORMAT, TS_TIMEZONE, "$dateToString", false);
 }
 
 /* eval_date_to_string: $dateToString */
@@ -476,23 +489,13 @@ compile_date_from_string(asp_expr_compiler *c, const asp_op_def *def, const bson
 		{.name = "dateString"}, {.name = "format"}, {.name = "timezone"}, {.name = "onError"}, {.name = "onNull"}
 	};
 	asp_expr   *e;
-	format_data *d;
 
 	if (!asp_named_args_parse(c, def->name, operand, args, FS_NARGS))
 		return NULL;
 	if (!args[FS_DATE_STRING].present)
 		return asp_expr_compile_error(c, "missing 'dateString' parameter to $dateFromString");
 	e = asp_named_args_compile(c, def->name, def->eval, args, FS_NARGS, sizeof(format_data));
-	if (e == NULL)
-		return NULL;
-	d = e->data;
-	if (!check_const_format(c, e, FS_FORMAT, "$dateFromString", true, d) ||
-		!asp_date_tz_compile(c, asp_named_get(e, FS_TIMEZONE), &d->tz, ""))
-	{
-		asp_expr_free(e);
-		return NULL;
-	}
-	return e;
+	return finish_format_op(c, e, FS_FORMAT, FS_TIMEZONE, "$dateFromString", true);
 }
 
 /* parse_date_value: the conversion part of $dateFromString; false + msg on failure */
