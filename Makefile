@@ -3,6 +3,7 @@
 #   make                 build asp.so
 #   make install         install into the PostgreSQL found by pg_config
 #   make check-engine    build and run the engine's unit tests (prove)
+#   make check-connectors  connection checks against test servers (prove)
 #   make bench           engine benchmarks against a PostgreSQL baseline
 #   test/run_tests.sh    everything (unit tests + pg_regress on a temp instance)
 
@@ -45,7 +46,33 @@ test/engine/bin/%: test/engine/%.c $(ENGINE_SRCS) $(wildcard src/engine/*.h test
 	@mkdir -p test/engine/bin
 	$(CC) $(ENGINE_CFLAGS) -o $@ $< $(ENGINE_SRCS) $(PKG_LIBS) -lm
 
-.PHONY: check-engine bench fuzz
+# ---- connector unit tests: conn_check.c over libbson, libmongoc and
+# librdkafka, no PostgreSQL; test/connectors_test.sh starts the test
+# servers (the Kafka mock cluster, test/mongo_server.py) around them ----
+CONN_DEPS = libbson-1.0 libmongoc-1.0 rdkafka
+CONN_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Werror $(shell pkg-config --cflags $(CONN_DEPS)) \
+	-Isrc -Itest/engine -Itest/connectors
+CONN_LIBS = $(shell pkg-config --libs $(CONN_DEPS))
+CONN_SRCS = src/connectors/conn_check.c src/engine/error.c
+CONN_TESTS = $(patsubst test/connectors/%.c,test/connectors/bin/%,$(sort $(wildcard test/connectors/test_*.c)))
+
+test/connectors/bin/%: test/connectors/%.c $(CONN_SRCS) src/connectors/conn_check.h src/engine/error.h \
+		test/engine/tap.h test/connectors/conn_util.h
+	@mkdir -p test/connectors/bin
+	$(CC) $(CONN_CFLAGS) -o $@ $< $(CONN_SRCS) $(CONN_LIBS)
+
+# the Kafka test server: librdkafka's mock cluster in a process of its own
+test/kafka_mock/bin/kafka_mock: test/kafka_mock/kafka_mock.c
+	@mkdir -p test/kafka_mock/bin
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror $(shell pkg-config --cflags rdkafka) -o $@ $< \
+		$(shell pkg-config --libs rdkafka)
+
+connector-tests: $(CONN_TESTS)
+
+check-connectors:
+	bash test/connectors_test.sh
+
+.PHONY: check-engine check-connectors connector-tests bench fuzz
 FUZZ_ITERS ?= 200000
 FUZZ_SEED ?= 0
 # fuzz: the pipeline fuzzer under AddressSanitizer and UBSan, FUZZ_ITERS mutants
@@ -62,4 +89,4 @@ check-engine: $(ENGINE_TESTS)
 bench:
 	$(MAKE) -C test/bench
 
-EXTRA_CLEAN = test/engine/bin results regression.diffs regression.out
+EXTRA_CLEAN = test/engine/bin test/connectors/bin test/kafka_mock/bin results regression.diffs regression.out
