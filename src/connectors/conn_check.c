@@ -214,7 +214,8 @@ conn_string(const bson_iter_t *it, const char *path, const char **out,
 			asp_error *err, const char *hint)
 {
 	if (!BSON_ITER_HOLDS_UTF8(it))
-		return conn_wrong_type(err, path, "a string", it, hint);
+		return conn_wrong_type(err, path, "a string", it,
+							   hint ? hint : "give a string (in double quotes)");
 	*out = bson_iter_utf8(it, NULL);
 	if (strlen(*out) != bson_iter_utf8_len_unsafe(it))
 		return conn_fail(err, path, hint, "connection config key \"%s\" contains a NUL character", path);
@@ -624,7 +625,8 @@ kafka_build_conf(const bson_t *config, rd_kafka_conf_t **confp,
 			if (strcmp(key, "password") == 0)
 			{
 				if (!BSON_ITER_HOLDS_UTF8(&s))
-					return conn_wrong_type(err, "security.password", "a string", &s, NULL);
+					return conn_wrong_type(err, "security.password", "a string", &s,
+										   "give a string (in double quotes)");
 				password = bson_iter_utf8(&s, NULL);
 				secrets_add(sec, password);
 			}
@@ -914,15 +916,17 @@ kafka_test(const bson_t *config, int timeout_ms, bson_t *result, asp_error *err)
 static pthread_once_t mongo_once = PTHREAD_ONCE_INIT;
 
 /*
- * mongo_log: libmongoc's log handler: warnings and worse go to its
- * default handler (standard error, the server log in a backend); its
- * debug and info lines ("Authentication failed" while probing) do not.
+ * mongo_log: libmongoc's log handler: warnings and critical messages go
+ * to its default handler (standard error, the server log in a backend);
+ * its errors do not (they repeat what it returns in a bson_error_t, which
+ * we report), nor its debug and info lines ("Authentication failed" while
+ * probing).
  */
 static void
 mongo_log(mongoc_log_level_t level, const char *domain, const char *message,
 		  void *data)
 {
-	if (level <= MONGOC_LOG_LEVEL_WARNING)
+	if (level == MONGOC_LOG_LEVEL_WARNING || level == MONGOC_LOG_LEVEL_CRITICAL)
 		mongoc_log_default_handler(level, domain, message, data);
 }
 
