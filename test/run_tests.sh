@@ -2,7 +2,9 @@
 # run_tests.sh: every test.  Installs what is missing, builds and installs
 # asp, runs the engine's unit tests (prove), the crash test (crash_test.sh:
 # exactly-once output across kill -9), the runtime test (runtime_test.sh:
-# server restart, concurrent start/stop, out of slots), then the SQL regression tests
+# server restart, concurrent start/stop, out of slots), the connector tests
+# (connectors_test.sh: connection checks against a Kafka mock cluster and a
+# MongoDB wire-protocol test server), then the SQL regression tests
 # (pg_regress on a temporary instance that preloads asp, run as an
 # ordinary user).  The last lines are pg_regress's summary.
 set -euo pipefail
@@ -28,6 +30,13 @@ fi
 if [ -z "${ASP_SKIP_RUNTIME:-}" ]; then
   echo "== runtime test =="
   bash test/runtime_test.sh
+fi
+
+# ASP_SKIP_CONNECTORS=1 skips the connector tests (connection checks
+# against the Kafka mock cluster and the MongoDB test server)
+if [ -z "${ASP_SKIP_CONNECTORS:-}" ]; then
+  echo "== connector tests =="
+  bash test/connectors_test.sh
 fi
 
 echo "== SQL regression tests =="
