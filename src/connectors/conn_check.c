@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <bson/bson.h>
 #include <librdkafka/rdkafka.h>
@@ -161,6 +162,16 @@ scrub(const char *msg, const conn_secrets *sec, char *out, size_t outlen)
 			out[o++] = *p++;
 	}
 	out[o] = '\0';
+}
+
+/* conn_now_ms: monotonic milliseconds */
+static double
+conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* conn_fail: an ASP_ERR_INVALID error at a dotted key path, with a hint */
@@ -440,6 +451,86 @@ asp_conn_mask(const char *type, const bson_t *config, bson_t *out)
 	if (!bson_iter_init(&it, config))
 		return;
 	mask_doc(type, &it, "", out);
+}
+
+/* name_ends: does name end with suffix? */
+static bool
+name_ends(const char *name, const char *suffix)
+{
+	size_t		n = strlen(name),
+				l = strlen(suffix);
+
+	return n >= l && strcasecmp(name + n - l, suffix) == 0;
+}
+
+/*
+ * asp_conn_server_file: does the config name a file of the database
+ * server?  librdkafka: the properties "*.location" (ssl.ca.location,
+ * ssl.certificate.location, ssl.key.location, ssl.keystore.location,
+ * ssl.crl.location), "*.keytab" and any "*file*" or "*path*"; libmongoc:
+ * tlsCAFile, tlsCertificateKeyFile and URI options named "*file*" (but
+ * not "*password").
+ */
+bool
+asp_conn_server_file(const char *type, const bson_t *config, char *key, size_t keylen)
+{
+	bson_iter_t it;
+
+	if (type == NULL || !bson_iter_init(&it, config))
+		return false;
+	while (bson_iter_next(&it))
+	{
+		const char *k = bson_iter_key(&it);
+
+		if (strcmp(type, "kafka") == 0 && strcmp(k, "config") == 0 &&
+			BSON_ITER_HOLDS_DOCUMENT(&it))
+		{
+			bson_iter_t c;
+
+			bson_iter_recurse(&it, &c);
+			while (bson_iter_next(&c))
+			{
+				const char *name = bson_iter_key(&c);
+
+				if (name_ends(name, ".location") || name_ends(name, ".keytab") ||
+					name_has(name, "file") || name_has(name, "path"))
+				{
+					snprintf(key, keylen, "config.%s", name);
+					return true;
+				}
+			}
+		}
+		else if (strcmp(type, "mongodb") == 0 &&
+				 (strcmp(k, "tlsCAFile") == 0 || strcmp(k, "tlsCertificateKeyFile") == 0))
+		{
+			snprintf(key, keylen, "%s", k);
+			return true;
+		}
+		else if (strcmp(type, "mongodb") == 0 && strcmp(k, "uri") == 0 &&
+				 BSON_ITER_HOLDS_UTF8(&it))
+		{
+			const char *q = strchr(bson_iter_utf8(&it, NULL), '?');
+
+			while (q != NULL && *q)
+			{
+				size_t		len;
+				char		opt[128];
+				const char *eq;
+
+				q++;
+				len = strcspn(q, "&;");
+				eq = memchr(q, '=', len);
+				snprintf(opt, sizeof(opt), "%.*s", (int) (eq ? eq - q : (long) len), q);
+				if (name_has(opt, "file") && !name_ends(opt, "password"))
+				{
+					snprintf(key, keylen, "uri");
+					return true;
+				}
+				q += len;
+			}
+		}
+	}
+	return false;
 }
 
 /* ---------------------------------------------------------------------
@@ -811,6 +902,7 @@ fail:
 typedef struct kafka_probe
 {
 	int			nerrors;
+	bool		all_down;		/* every broker refused or is unreachable */
 	char		first_error[512];	/* first error_cb reason other than "all brokers down" */
 	char		any_error[512]; /* the first of any */
 } kafka_probe;
@@ -823,6 +915,8 @@ kafka_error_cb(rd_kafka_t *rk, int error, const char *reason, void *opaque)
 
 	(void) rk;
 	probe->nerrors++;
+	if (error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		probe->all_down = true;
 	if (probe->any_error[0] == '\0')
 		snprintf(probe->any_error, sizeof(probe->any_error), "%s", reason);
 	if (probe->first_error[0] == '\0' && error != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
@@ -852,6 +946,8 @@ kafka_test(const bson_t *config, int timeout_ms, bson_t *result, asp_error *err)
 	char		clean[1100];
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_resp_err_t rerr;
+	double		deadline;
+	int			slice;
 
 	if (!kafka_build_conf(config, &conf, &sec, err))
 	{
@@ -878,8 +974,32 @@ kafka_test(const bson_t *config, int timeout_ms, bson_t *result, asp_error *err)
 	/* logs to the main queue, served (and dropped) by rd_kafka_poll below */
 	rd_kafka_set_log_queue(rk, NULL);
 
-	rerr = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
-	rd_kafka_poll(rk, 0);
+	/*
+	 * Metadata requests in growing slices of the time, so that a cluster
+	 * whose every broker is down (refused, unresolvable) fails at once
+	 * rather than when the time is up; librdkafka keeps reconnecting
+	 * between the slices, and a slow cluster gets longer ones.
+	 */
+	deadline = conn_now_ms() + timeout_ms;
+	for (slice = 100;; slice *= 2)
+	{
+		double		left = deadline - conn_now_ms();
+		double		t0 = conn_now_ms();
+		int			wait = left < slice ? (int) left : slice;
+
+		rerr = rd_kafka_metadata(rk, 1, NULL, &md, wait > 0 ? wait : 1);
+		rd_kafka_poll(rk, 0);
+		if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR || probe.all_down || conn_now_ms() >= deadline)
+			break;
+		/* an early failure: wait a little before asking again */
+		if (conn_now_ms() - t0 < wait / 2)
+		{
+			left = deadline - conn_now_ms();
+			rd_kafka_poll(rk, left < 100 ? (int) left : 100);
+			if (probe.all_down)
+				break;
+		}
+	}
 
 	BSON_APPEND_BOOL(result, "ok", rerr == RD_KAFKA_RESP_ERR_NO_ERROR);
 	BSON_APPEND_UTF8(result, "type", "kafka");
@@ -896,7 +1016,8 @@ kafka_test(const bson_t *config, int timeout_ms, bson_t *result, asp_error *err)
 		if (why[0])
 			snprintf(msg, sizeof(msg), "%s: %s", rd_kafka_err2str(rerr), why);
 		else
-			snprintf(msg, sizeof(msg), "%s", rd_kafka_err2str(rerr));
+			snprintf(msg, sizeof(msg), "%s: no answer from the brokers within %d ms",
+					 rd_kafka_err2str(rerr), timeout_ms);
 		scrub(msg, &sec, clean, sizeof(clean));
 		BSON_APPEND_UTF8(result, "error", clean);
 	}

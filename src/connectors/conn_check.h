@@ -58,4 +58,15 @@ extern void asp_conn_mask(const char *type, const bson_t *config, bson_t *out);
 extern bool asp_conn_test(const char *type, const bson_t *config, int timeout_ms,
 						  bson_t *result, asp_error *err);
 
+/*
+ * asp_conn_server_file: does the config make librdkafka or libmongoc read
+ * a file of the database server (a CA, certificate, key or keytab)?  If
+ * so, copies the first such dotted key into key (keylen bytes), e.g.
+ * "config.ssl.ca.location", "tlsCAFile", or "uri" for an option inside
+ * the URI, and returns true.  The registry may keep such configs to roles
+ * allowed to read server files.
+ */
+extern bool asp_conn_server_file(const char *type, const bson_t *config,
+								 char *key, size_t keylen);
+
 #endif							/* ASP_CONNECTORS_CONN_CHECK_H */

@@ -298,6 +298,36 @@ test_secrets(void)
 	}
 }
 
+/* server_file: asp_conn_server_file gives want ("" for none) */
+static void
+server_file(const char *type, const char *json, const char *want)
+{
+	bson_t	   *c = cfg(json);
+	char		key[256] = "";
+	bool		res = asp_conn_server_file(type, c, key, sizeof(key));
+
+	ok(want[0] ? res && strcmp(key, want) == 0 : !res, "%s server file \"%s\": %s (got %s)",
+	   type, want, json, res ? key : "none");
+	bson_destroy(c);
+}
+
+static void
+test_server_files(void)
+{
+	server_file("kafka", "{\"bootstrapServers\": \"a:1\", \"config\": {\"client.id\": \"x\", "
+				"\"ssl.ca.location\": \"/etc/ca.pem\"}}", "config.ssl.ca.location");
+	server_file("kafka", "{\"bootstrapServers\": \"a:1\", \"config\": {\"sasl.kerberos.keytab\": \"/k\"}}",
+				"config.sasl.kerberos.keytab");
+	server_file("kafka", "{\"bootstrapServers\": \"a:1\", \"config\": {\"ssl.key.pem\": \"---\", "
+				"\"ssl.ca.pem\": \"---\"}}", "");
+	server_file("kafka", "{\"bootstrapServers\": \"a:1\"}", "");
+	server_file("mongodb", "{\"uri\": \"mongodb://h\", \"tlsCAFile\": \"/ca\"}", "tlsCAFile");
+	server_file("mongodb", "{\"uri\": \"mongodb://h\", \"tlsCertificateKeyFile\": \"/k\"}", "tlsCertificateKeyFile");
+	server_file("mongodb", "{\"uri\": \"mongodb://h/?tls=true&tlsCAFile=/ca.pem\"}", "uri");
+	server_file("mongodb", "{\"uri\": \"mongodb://h/?tls=true&tlsCertificateKeyFilePassword=x\"}", "");
+	server_file("mongodb", "{\"uri\": \"mongodb://h/?appname=file\", \"tls\": true}", "");
+}
+
 int
 main(void)
 {
@@ -305,5 +335,6 @@ main(void)
 	test_mongodb();
 	test_errors();
 	test_secrets();
+	test_server_files();
 	return tap_done();
 }
