@@ -33,6 +33,7 @@
  *-------------------------------------------------------------------------
  */
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,26 +591,20 @@ kafka_set(rd_kafka_conf_t *conf, const char *name, const char *value,
 					 "invalid kafka property \"%s\": %s", path, clean);
 }
 
-/* kafka_value: the string librdkafka gets for a property value */
+/*
+ * kafka_value: the string librdkafka gets for a property value: a string
+ * as it is (*out points into the config: PEM values may be long), a
+ * number or boolean written into buf
+ */
 static bool
-kafka_value(const bson_iter_t *it, const char *path, char *buf, size_t len,
-			asp_error *err)
+kafka_value(const bson_iter_t *it, const char *path, const char **out,
+			char *buf, size_t len, asp_error *err)
 {
+	*out = buf;
 	switch (bson_iter_type(it))
 	{
 		case BSON_TYPE_UTF8:
-			{
-				const char *s;
-
-				if (!conn_string(it, path, &s, err, NULL))
-					return false;
-				if (strlen(s) >= len)
-					return conn_fail(err, path, NULL,
-									 "connection config key \"%s\" is too long (%zu bytes, at most %zu)",
-									 path, strlen(s), len - 1);
-				snprintf(buf, len, "%s", s);
-				return true;
-			}
+			return conn_string(it, path, out, err, NULL);
 		case BSON_TYPE_INT32:
 			snprintf(buf, len, "%d", bson_iter_int32(it));
 			return true;
@@ -620,7 +615,10 @@ kafka_value(const bson_iter_t *it, const char *path, char *buf, size_t len,
 			{
 				double		d = bson_iter_double(it);
 
-				if (d == (double) (long long) d && d > -1e18 && d < 1e18)
+				if (!isfinite(d))
+					return conn_fail(err, path, "give a finite number",
+									 "connection config key \"%s\" must be a finite number", path);
+				if (d > -1e18 && d < 1e18 && d == (double) (long long) d)
 					snprintf(buf, len, "%lld", (long long) d);
 				else
 					snprintf(buf, len, "%.17g", d);
@@ -808,10 +806,11 @@ kafka_build_conf(const bson_t *config, rd_kafka_conf_t **confp,
 		bson_iter_recurse(&config_it, &c);
 		while (bson_iter_next(&c))
 		{
-			char		v[4096];
+			char		buf[64];
+			const char *v;
 
 			if (kafka_property_is_secret(bson_iter_key(&c)) &&
-				kafka_value(&c, "config", v, sizeof(v), NULL))
+				kafka_value(&c, "config", &v, buf, sizeof(buf), NULL))
 				secrets_add(sec, v);
 		}
 	}
@@ -849,7 +848,8 @@ kafka_build_conf(const bson_t *config, rd_kafka_conf_t **confp,
 		{
 			const char *name = bson_iter_key(&c);
 			char		path[300];
-			char		v[4096];
+			char		buf[64];
+			const char *v;
 
 			snprintf(path, sizeof(path), "config.%s", name);
 			if (in_list(name, kafka_forbidden, sizeof(kafka_forbidden) / sizeof(kafka_forbidden[0])))
@@ -876,7 +876,7 @@ kafka_build_conf(const bson_t *config, rd_kafka_conf_t **confp,
 						  "kafka property \"%s\" is not allowed", path);
 				goto fail;
 			}
-			if (!kafka_value(&c, path, v, sizeof(v), err))
+			if (!kafka_value(&c, path, &v, buf, sizeof(buf), err))
 				goto fail;
 			if (!kafka_set(conf, name, v, path, sec, err))
 				goto fail;

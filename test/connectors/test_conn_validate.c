@@ -101,6 +101,26 @@ test_kafka(void)
 	valid("kafka", "{\"bootstrapServers\": \"a:1\", \"config\": {\"security.protocol\": \"sasl_ssl\", "
 		  "\"sasl.mechanisms\": \"PLAIN\", \"sasl.username\": \"u\", \"sasl.password\": \"sasl-pw-42\"}}");
 	valid("kafka", "{\"bootstrapServers\": \"a:1\", \"security\": {}}");
+	{
+		/* a long PEM value (certificate chains are tens of KB) */
+		size_t		n = 40000;
+		char	   *json = malloc(n + 200);
+		int			o = sprintf(json, "{\"bootstrapServers\": \"a:1\", \"config\": {\"ssl.ca.pem\": \"");
+
+		memset(json + o, 'A', n);
+		sprintf(json + o + n, "\"}}");
+		{
+			bson_t	   *c = cfg(json);
+			asp_error	err;
+
+			asp_error_init(&err);
+			ok(asp_conn_validate("kafka", c, &err), "kafka valid: ssl.ca.pem of 40000 bytes (%s)", err.message);
+			bson_destroy(c);
+		}
+		free(json);
+	}
+	invalid("kafka", "{\"bootstrapServers\": \"a:1\", \"config\": {\"linger.ms\": {\"$numberDouble\": \"NaN\"}}}",
+			"config.linger.ms", "must be a finite number");
 
 	invalid("kafka", "{}", "bootstrapServers", "needs \"bootstrapServers\"");
 	invalid("kafka", "{\"bootstrapServers\": 9092}", "bootstrapServers", "must be a string, not int");
