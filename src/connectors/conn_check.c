@@ -585,6 +585,9 @@ kafka_set(rd_kafka_conf_t *conf, const char *name, const char *value,
 	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
 		return true;
 	scrub(errstr, sec, clean, sizeof(clean));
+	if (strncmp(path, "config.", 7) != 0)
+		return conn_fail(err, path, "librdkafka refused the value of this key",
+						 "invalid value for \"%s\": %s", path, clean);
 	return conn_fail(err, path,
 					 "\"config\" takes librdkafka properties (CONFIGURATION.md of librdkafka) "
 					 "with string, number or boolean values",
