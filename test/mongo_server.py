@@ -325,6 +325,9 @@ class Connection:
         if not isinstance(arg, str):
             raise NotImplementedError("aggregate on a database")
         docs = list(self.coll(db, arg).aggregate(cmd.get("pipeline", [])))
+        # mongomock appends _id to $group results; MongoDB puts it first
+        docs = [dict([("_id", d["_id"])] + [kv for kv in d.items() if kv[0] != "_id"])
+                if "_id" in d else d for d in docs]
         batch = (cmd.get("cursor") or {}).get("batchSize")
         return self.cursor_reply("%s.%s" % (db, arg), docs, batch)
 
