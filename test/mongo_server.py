@@ -104,6 +104,13 @@ class State:
 STATE = None
 
 
+def id_first(docs):
+    """The documents with _id first: mongomock appends it after projections
+    and in $group results, MongoDB puts it first."""
+    return [dict([("_id", d["_id"])] + [kv for kv in d.items() if kv[0] != "_id"])
+            if "_id" in d else d for d in docs]
+
+
 def scram_attrs(msg):
     """The attributes of a SCRAM message "a=...,b=..." as a dict."""
     out = {}
@@ -318,16 +325,14 @@ class Connection:
         single = bool(cmd.get("singleBatch")) or limit < 0
         if limit:
             cur = cur.limit(abs(limit))
-        return self.cursor_reply("%s.%s" % (db, arg), list(cur), cmd.get("batchSize"),
+        return self.cursor_reply("%s.%s" % (db, arg), id_first(cur), cmd.get("batchSize"),
                                  single_batch=single)
 
     def cmd_aggregate(self, cmd, db, arg):
         if not isinstance(arg, str):
             raise NotImplementedError("aggregate on a database")
         docs = list(self.coll(db, arg).aggregate(cmd.get("pipeline", [])))
-        # mongomock appends _id to $group results; MongoDB puts it first
-        docs = [dict([("_id", d["_id"])] + [kv for kv in d.items() if kv[0] != "_id"])
-                if "_id" in d else d for d in docs]
+        docs = id_first(docs)
         batch = (cmd.get("cursor") or {}).get("batchSize")
         return self.cursor_reply("%s.%s" % (db, arg), docs, batch)
 
