@@ -8,6 +8,7 @@
  * PostgreSQL headers, so nothing here can palloc or ereport, and the
  * callbacks librdkafka runs are served on the caller's thread (log.queue,
  * rd_kafka_poll) and only write into a struct on the caller's stack.
+ * librdkafka's own threads start with every signal blocked.
  *
  * Kafka config:
  *	 bootstrapServers  string, required
@@ -35,6 +36,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -951,6 +953,8 @@ kafka_test(const bson_t *config, int timeout_ms, bson_t *result, asp_error *err)
 	rd_kafka_resp_err_t rerr;
 	double		deadline;
 	int			slice;
+	sigset_t	all_signals,
+				old_signals;
 
 	if (!kafka_build_conf(config, &conf, &sec, err))
 	{
@@ -962,7 +966,16 @@ kafka_test(const bson_t *config, int timeout_ms, bson_t *result, asp_error *err)
 	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 
+	/*
+	 * librdkafka's threads inherit the signal mask of the thread that
+	 * creates them: block every signal while they start, so that the
+	 * process's handlers (PostgreSQL's, in a backend) only ever run on
+	 * the caller's thread.
+	 */
+	sigfillset(&all_signals);
+	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	pthread_sigmask(SIG_SETMASK, &old_signals, NULL);
 	if (rk == NULL)
 	{
 		/* the conf is still ours when rd_kafka_new fails */

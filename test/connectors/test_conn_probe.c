@@ -22,6 +22,9 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <sys/syscall.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +89,58 @@ count_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+/*
+ * The test's own thread (not the product's): while a probe runs, look at
+ * the signal mask of every other thread of the process.
+ */
+typedef struct thread_census
+{
+	pid_t		main_tid;
+	int			others;			/* threads other than main and this one */
+	int			unblocked;		/* of those, how many take SIGINT, SIGTERM or SIGUSR1 */
+} thread_census;
+
+static void *
+census_thread(void *arg)
+{
+	thread_census *tc = arg;
+	pid_t		self = (pid_t) syscall(SYS_gettid);
+	DIR		   *d;
+	struct dirent *e;
+
+	usleep(300 * 1000);
+	d = opendir("/proc/self/task");
+	while (d && (e = readdir(d)) != NULL)
+	{
+		char		path[300],
+					line[256];
+		FILE	   *f;
+		pid_t		tid = atoi(e->d_name);
+
+		if (tid <= 0 || tid == self || tid == tc->main_tid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f))
+		{
+			unsigned long long mask;
+
+			if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+			{
+				tc->others++;
+				if (!(mask & (1ULL << (SIGINT - 1))) || !(mask & (1ULL << (SIGTERM - 1))) ||
+					!(mask & (1ULL << (SIGUSR1 - 1))))
+					tc->unblocked++;
+			}
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return NULL;
 }
 
 /* probe: asp_conn_test on a JSON config; the result into *r (caller destroys) */
@@ -226,6 +281,36 @@ test_kafka(void)
 	ok(pr && !r_bool(&r, "ok") && !strstr(to_json(&r), "kafka-secret-1"),
 	   "kafka failure with SASL credentials: no password in the result");
 	bson_destroy(&r);
+
+	/* librdkafka's threads start with every signal blocked; ours is as it was */
+	{
+		thread_census tc = {(pid_t) syscall(SYS_gettid), 0, 0};
+		pthread_t	th;
+
+		fd = listener(&port);
+		snprintf(json, sizeof(json), "{\"bootstrapServers\": \"127.0.0.1:%d\"}", port);
+		pthread_create(&th, NULL, census_thread, &tc);
+		/* the silent broker keeps the probe going while the census runs */
+		probe("kafka", json, 1000, &r, NULL);
+		pthread_join(th, NULL);
+		bson_destroy(&r);
+		close(fd);
+		ok(tc.others > 0 && tc.unblocked == 0,
+		   "librdkafka's %d threads block SIGINT, SIGTERM and SIGUSR1 (%d do not)", tc.others, tc.unblocked);
+	}
+	{
+		sigset_t	before,
+					after;
+
+		pthread_sigmask(SIG_SETMASK, NULL, &before);
+		snprintf(json, sizeof(json), "{\"bootstrapServers\": \"%s\"}", bootstrap);
+		probe("kafka", json, 5000, &r, NULL);
+		bson_destroy(&r);
+		pthread_sigmask(SIG_SETMASK, NULL, &after);
+		ok(sigismember(&before, SIGTERM) == sigismember(&after, SIGTERM) &&
+		   sigismember(&before, SIGUSR1) == sigismember(&after, SIGUSR1),
+		   "the caller's signal mask is unchanged by a kafka probe");
+	}
 
 	/* every handle released: no descriptor left after repeated probes */
 	fds = count_fds();
