@@ -968,9 +968,10 @@ kafka_test(const bson_t *config, int timeout_ms, bson_t *result, asp_error *err)
 
 	/*
 	 * librdkafka's threads inherit the signal mask of the thread that
-	 * creates them: block every signal while they start, so that the
+	 * creates them: every signal is blocked while they start, so that the
 	 * process's handlers (PostgreSQL's, in a backend) only ever run on
-	 * the caller's thread.
+	 * the caller's thread.  librdkafka 2.0 does this itself in
+	 * rd_kafka_new; doing it here too keeps it true of any version.
 	 */
 	sigfillset(&all_signals);
 	pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
