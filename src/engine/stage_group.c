@@ -255,8 +255,8 @@ group_entry_deserialize(const group_spec *spec, group_entry *e, const bson_value
  * went to a state store), fill the new entry e of key with the group's
  * stored states, if the store has the group; *stored_key is then the key
  * as the group first saw it (1 and 1.0 are one group: the first one names
- * it).  1 when loaded, 0 when the
- * store does not have it, -1 on an error (ctx->err set).
+ * it).  1 when loaded, 0 when the store does not have it, -1 on an error
+ * (ctx->err set).
  */
 static int
 group_load(group_state *g, const group_spec *spec, group_entry *e, const bson_value_t *key,
@@ -1226,7 +1226,7 @@ asp_block_state_restore(asp_stage *s, void *state, const bson_value_t *v, asp_er
 
 /* ---------- window state stores (see state_store.h) ---------- */
 
-/* asp_block_store_mode: how a window keeps states of blocking stage s in a state store */
+/* asp_block_store_mode_of: how a window keeps the states of blocking stage s in a store */
 asp_block_store_mode
 asp_block_store_mode_of(const asp_stage *s)
 {

@@ -18,6 +18,12 @@
  * ends, every open window closes.  Windows with no documents never exist,
  * so empty windows emit nothing.
  *
+ * With a state store (state_store.h, set by a processor's worker) a
+ * window's state of B lives in the store between batches: the local state
+ * holds the current batch's part only (loaded from the store where B needs
+ * it), asp_window_end_batch writes it back, and a closing window (or a
+ * checkpoint) rebuilds the whole state from the store.
+ *
  *-------------------------------------------------------------------------
  */
 #include <limits.h>
