@@ -34,6 +34,7 @@ int			asp_sample_rate = 2;
 int			asp_restart_backoff_ms = 1000;
 int			asp_checkpoint_interval_ms = 1000;
 int			asp_sample_buffer_size = 65536;
+int			asp_max_state_memory = 64 * 1024;	/* kB */
 
 /*
  * _PG_init: define the settings; nothing else is needed to run
@@ -98,6 +99,13 @@ _PG_init(void)
 							&asp_sample_buffer_size,
 							65536, 0, 256 * 1024 * 1024,
 							PGC_POSTMASTER, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("asp.max_state_memory",
+							"Shared memory a running stream processor may use for its window state.",
+							"Open windows keep their state in shared memory; a processor that needs "
+							"more fails with an error naming this setting.",
+							&asp_max_state_memory,
+							64 * 1024, 64, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("asp");
 
 	if (process_shared_preload_libraries_in_progress)

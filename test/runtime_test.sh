@@ -9,7 +9,14 @@
 #     two sessions stopping it at once: both return, it is STOPPED and no
 #     worker is left;
 #  c. out of slots: a third processor cannot start (SQLSTATE 53000, the
-#     hint names asp.max_processors).
+#     hint names asp.max_processors);
+#  d. window state in shared memory: a processor paced over many rounds
+#     (its windows go through the shared state store batch by batch)
+#     writes the same rows as one that sees each window in one round;
+#     stateSize > 0 while its windows are open; with asp.max_state_memory
+#     lowered to 64kB (reload), a processor with a big window state is
+#     FAILED at once with a message naming the setting, while the server
+#     and a processor with a small state keep running.
 # Output: TAP lines and a summary; exit status 1 on failure.  Assumes asp
 # is built and installed (test/run_tests.sh does that first).
 set -uo pipefail
@@ -105,6 +112,79 @@ tap $([ "$(workers c)" = 0 ] && echo 1 || echo 0) "no worker of c is left"
 # the freed slot serves the third processor
 q -c "SELECT asp.start_processor('d')" >/dev/null 2>&1
 tap $([ "$(state d)" = STARTED ] && echo 1 || echo 0) "d starts in the slot c freed"
+
+# d. window state in shared memory
+q -c "SELECT asp.stop_processor('r')" >/dev/null 2>&1
+q -c "SELECT asp.stop_processor('d')" >/dev/null 2>&1
+WPIPE='[{"$source": {"connectionName": "sample_stream_solar"}},
+  {"$hoppingWindow": {"interval": {"size": 2, "unit": "second"}, "hopSize": {"size": 1, "unit": "second"},
+    "allowedLateness": {"size": 0, "unit": "second"}, "pipeline": [
+    {"$group": {"_id": "$device_id", "n": {"$sum": 1}, "avg": {"$avg": "$obs.watts"},
+                "sd": {"$stdDevPop": "$obs.watts"}, "f": {"$first": "$obs.temp"}, "l": {"$last": "$obs.temp"},
+                "p": {"$push": "$obs.watts"}, "top": {"$topN": {"n": 2, "sortBy": {"obs.watts": -1}, "output": "$obs.temp"}}}},
+    {"$sort": {"_id": 1}}]}},
+  {"$project": {"_id": 0, "device": "$_id", "window": "$_stream_meta.window.start",
+                "n": 1, "avg": 1, "sd": 1, "f": 1, "l": 1, "p": 1, "top": 1}},
+  {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "COLL"}, "on": ["device", "window"]}}]'
+WSAMPLE='"seed": 3, "start": {"$date": "2024-05-01T00:00:00Z"}, "rate": 50, "maxDocs": 3000'
+q >/dev/null 2>&1 <<SQL
+CREATE TABLE ws_one (device text, "window" timestamptz, n int, avg float8, sd float8, f float8, l float8, p jsonb, top jsonb,
+                     PRIMARY KEY (device, "window"));
+CREATE TABLE ws_many (LIKE ws_one INCLUDING ALL);
+SELECT asp.create_processor('ws_one', '${WPIPE/COLL/ws_one}', '{"sample": {$WSAMPLE, "unthrottled": true}}');
+SELECT asp.create_processor('ws_many', '${WPIPE/COLL/ws_many}', '{"sample": {$WSAMPLE}}');
+SELECT asp.start_processor('ws_one');
+SELECT asp.start_processor('ws_many');
+SQL
+ckpos() { q -c "SELECT c.position FROM asp.checkpoints c JOIN asp.processors p ON p.id = c.processor_id WHERE p.name = '$1'" 2>/dev/null; }
+wait_for "SELECT (asp.stats('ws_many')->>'stateSize')::bigint > 0" 15
+ss=$(q -c "SELECT (asp.stats('ws_many')->>'stateSize')::bigint")
+tap $([ "${ss:-0}" -gt 0 ] && echo 1 || echo 0) "stateSize of a running processor with open windows: ${ss:-none} bytes"
+mem=$(q -c "SELECT (o->>'maxMemoryUsage')::bigint FROM json_array_elements(asp.stats('ws_many', true)->'operatorStats') o
+             WHERE o->>'name' = '\$hoppingWindow'")
+tap $([ "${mem:-0}" -gt 0 ] && echo 1 || echo 0) "operatorStats maxMemoryUsage of the window stage: ${mem:-none} bytes"
+for ((i = 0; i < 300; i++)); do
+  [ "$(ckpos ws_one)" = 3000 ] && [ "$(ckpos ws_many)" = 3000 ] && break
+  sleep 0.1
+done
+tap $([ "$(ckpos ws_many)" = 3000 ] && echo 1 || echo 0) "ws_one and ws_many consumed 3000 documents ($(ckpos ws_one), $(ckpos ws_many))"
+n_one=$(rows ws_one)
+diff=$(q -c "SELECT count(*) FROM ((TABLE ws_one EXCEPT TABLE ws_many) UNION ALL (TABLE ws_many EXCEPT TABLE ws_one)) d")
+tap $([ "${n_one:-0}" -gt 0 ] && [ "$diff" = 0 ] && echo 1 || echo 0) \
+  "windows through the shared state store, round by round, give the rows of single-round windows ($n_one rows, $diff differ)"
+ss=$(q -c "SELECT (asp.stats('ws_many')->>'stateSize')::bigint")
+tap $([ "$ss" = 0 ] && echo 1 || echo 0) "stateSize is 0 once the source ended and every window closed ($ss)"
+q -c "SELECT asp.stop_processor('ws_one'), asp.stop_processor('ws_many')" >/dev/null 2>&1
+
+q -c "ALTER SYSTEM SET asp.max_state_memory = '64kB'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+q >/dev/null 2>&1 <<'SQL'
+SELECT asp.create_processor('big', '[{"$source": {"connectionName": "sample_stream_solar"}},
+  {"$tumblingWindow": {"interval": {"size": 1, "unit": "hour"},
+     "pipeline": [{"$group": {"_id": "$device_id", "docs": {"$push": "$$ROOT"}}}]}},
+  {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "big_out"}}}]',
+  '{"sample": {"unthrottled": true}}');
+SELECT asp.create_processor('small', '[{"$source": {"connectionName": "sample_stream_solar"}},
+  {"$tumblingWindow": {"interval": {"size": 1, "unit": "second"}, "pipeline": [{"$count": "n"}]}},
+  {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "small_out"}}}]');
+SELECT asp.start_processor('small');
+SELECT asp.start_processor('big');
+SQL
+wait_for "SELECT state = 'FAILED' FROM asp.list_processors() WHERE name = 'big'" 15
+msg=$(q -c "SELECT error_msg FROM asp.list_processors() WHERE name = 'big'")
+tap $([ "$(state big)" = FAILED ] && echo 1 || echo 0) "a processor over asp.max_state_memory is FAILED"
+case "$msg" in *'window state of processor "big" exceeds asp.max_state_memory (64kB)'*) ok=1 ;; *) ok=0 ;; esac
+tap $ok "its error names the processor and the setting: $msg"
+fails=$(grep -c 'exceeds asp.max_state_memory' "$W/server.log")
+tap $([ "$fails" = 1 ] && echo 1 || echo 0) "it failed once, without restarts ($fails errors in the log)"
+tap $([ "$(workers big)" = 0 ] && echo 1 || echo 0) "no worker of big is left"
+in0=$(input small)
+wait_for "SELECT (asp.stats('small')->>'inputMessageCount')::bigint > ${in0:-0}" 15
+in1=$(input small)
+tap $([ "$(state small)" = STARTED ] && [ "${in1:-0}" -gt "${in0:-0}" ] && echo 1 || echo 0) \
+  "the server and a processor with a small window state keep running (${in0:-none} -> ${in1:-none} documents)"
+q -c "SELECT asp.stop_processor('small')" >/dev/null 2>&1
+q -c "ALTER SYSTEM RESET asp.max_state_memory" -c "SELECT pg_reload_conf()" >/dev/null
 
 echo "1..$n"
 if [ $failed -ne 0 ]; then

@@ -19,6 +19,7 @@
 #include "exec.h"
 #include "pipeline.h"
 #include "stage.h"
+#include "state_store.h"
 
 struct asp_exec
 {
@@ -661,6 +662,30 @@ asp_exec_restore(asp_exec *x, const uint8_t *ckpt, uint32_t len, asp_error *err)
 		x->st.output_bytes = ckpt_stat(&st, "outputBytes");
 		x->st.dlq_count = ckpt_stat(&st, "dlqCount");
 		x->st.dlq_bytes = ckpt_stat(&st, "dlqBytes");
+	}
+	return true;
+}
+
+/* asp_exec_set_state_store: where the window keeps its state between batches */
+void
+asp_exec_set_state_store(asp_exec *x, const asp_state_store *store)
+{
+	if (x->p && x->p->window)
+		asp_window_set_store(x->p->window, store);
+}
+
+/* asp_exec_end_batch: the end of a batch: window state into the store */
+bool
+asp_exec_end_batch(asp_exec *x)
+{
+	if (x->p == NULL || x->p->window == NULL)
+		return true;
+	asp_arena_reset(x->arena);
+	if (!asp_window_end_batch(x->p->window, x))
+	{
+		if (x->fatal.code == ASP_OK)
+			x->fatal = x->doc_err;
+		return false;
 	}
 	return true;
 }

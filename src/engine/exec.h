@@ -102,6 +102,22 @@ extern bool asp_exec_checkpoint(asp_exec *x, bson_t *out, asp_error *err);
  */
 extern bool asp_exec_restore(asp_exec *x, const uint8_t *ckpt, uint32_t len, asp_error *err);
 
+/*
+ * asp_exec_set_state_store: keep the window state in store between
+ * batches (state_store.h); NULL (the default): in the executor's memory.
+ * Set it before the first push (or restore).  The store must outlive the
+ * executor's use of it.
+ */
+struct asp_state_store;
+extern void asp_exec_set_state_store(asp_exec *x, const struct asp_state_store *store);
+
+/*
+ * asp_exec_end_batch: the end of a batch of pushes: with a state store,
+ * the window writes what the batch changed into it.  False (the fatal
+ * error set) when the store refuses, e.g. at its memory bound.
+ */
+extern bool asp_exec_end_batch(asp_exec *x);
+
 extern void asp_exec_free(asp_exec *x);
 
 /* asp_exec_error: the fatal error after a call returned false */

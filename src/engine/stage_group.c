@@ -34,8 +34,11 @@
 #include "pipeline.h"
 #include "sort.h"
 #include "stage.h"
+#include "state_store.h"
 
 /* ---------- $group ---------- */
+
+static bool ckpt_error(asp_error *err, const char *what, const char *msg);
 
 typedef struct group_spec
 {
@@ -61,6 +64,7 @@ typedef struct group_spec
 typedef struct group_entry
 {
 	uint64_t	hash;
+	uint64_t	seq;			/* first-seen rank in a state store, or ASP_GROUP_SEQ_NONE */
 	bson_value_t key;			/* owned copy (bson_value_copy) */
 	/* accumulator states follow at group_spec.state_off[i] */
 } group_entry;
@@ -85,6 +89,8 @@ typedef struct group_state
 	group_chunk *first;
 	group_chunk *last;
 	size_t		key_bytes;		/* heap bytes of non-scalar keys */
+	asp_group_load_fn load;		/* window state store: states of groups seen before */
+	void	   *load_arg;
 } group_state;
 
 static bool
@@ -136,7 +142,12 @@ group_alloc_entry(group_state *g, const group_spec *spec)
 			g->first = c;
 		g->last = c;
 	}
-	return (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) c->used++ * spec->entry_size);
+	{
+		group_entry *e = (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) c->used++ * spec->entry_size);
+
+		e->seq = ASP_GROUP_SEQ_NONE;
+		return e;
+	}
 }
 
 static void
@@ -208,6 +219,62 @@ group_entry_states_destroy(const group_spec *spec, group_entry *e)
 }
 
 /*
+ * group_entry_deserialize: the accumulator states of entry e (initialised)
+ * from accs, the {"0": <state>, ...} document group_serialize writes.
+ */
+static bool
+group_entry_deserialize(const group_spec *spec, group_entry *e, const bson_value_t *accs,
+						asp_error *err)
+{
+	int			i;
+
+	if (accs->value_type != BSON_TYPE_DOCUMENT)
+		return ckpt_error(err, "$group", "a group needs 'a'");
+	for (i = 0; i < spec->nacc; i++)
+	{
+		const asp_accum *a = &spec->acc[i];
+		char		abuf[24];
+		const char *ak;
+		bson_value_t sv;
+
+		bson_uint32_to_string((uint32_t) i, &ak, abuf, sizeof(abuf));
+		if (!asp_doc_get(accs->value.v_doc.data, accs->value.v_doc.data_len, ak,
+						 (uint32_t) strlen(ak), &sv) ||
+			a->def->deserialize == NULL || !a->def->deserialize(a, (char *) e + spec->state_off[i], &sv, err))
+		{
+			if (err->code == ASP_OK)
+				ckpt_error(err, "$group", "an accumulator state is missing");
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * group_load: for a state with a loader (a window whose earlier batches
+ * went to a state store), fill the new entry e of key with the group's
+ * stored states, if the store has the group; *stored_key is then the key
+ * as the group first saw it (1 and 1.0 are one group: the first one names
+ * it).  1 when loaded, 0 when the store does not have it, -1 on an error
+ * (ctx->err set).
+ */
+static int
+group_load(group_state *g, const group_spec *spec, group_entry *e, const bson_value_t *key,
+		   uint64_t h, asp_eval_ctx *ctx, bson_value_t *stored_key)
+{
+	bson_value_t accs;
+	uint64_t	seq;
+	int			r = g->load(g->load_arg, key, h, stored_key, &accs, &seq, ctx->err);
+
+	if (r <= 0)
+		return r;
+	if (!group_entry_deserialize(spec, e, &accs, ctx->err))
+		return -1;
+	e->seq = seq;
+	return 1;
+}
+
+/*
  * group_create: a new group for key in the free slot that group_lookup
  * found: states initialised and given the key (asp_accum_start_group),
  * then the key copied and the entry put in the table.  If an accumulator
@@ -220,9 +287,26 @@ group_create(group_state *g, const group_spec *spec, const bson_value_t *key, ui
 {
 	group_entry *e = group_alloc_entry(g, spec);
 	int			i;
+	bson_value_t stored_key;
 
 	for (i = 0; i < spec->nacc; i++)
 		spec->acc[i].def->init(&spec->acc[i], (char *) e + spec->state_off[i]);
+	if (g->load != NULL)
+	{
+		int			r = group_load(g, spec, e, key, h, ctx, &stored_key);
+
+		if (r > 0)
+		{
+			key = &stored_key;
+			goto keyed;
+		}
+		if (r < 0)
+		{
+			group_entry_states_destroy(spec, e);
+			g->last->used--;
+			return NULL;
+		}
+	}
 	for (i = 0; i < spec->nacc; i++)
 	{
 		if (!asp_accum_start_group(&spec->acc[i], (char *) e + spec->state_off[i], key, ctx))
@@ -232,6 +316,7 @@ group_create(group_state *g, const group_spec *spec, const bson_value_t *key, ui
 			return NULL;
 		}
 	}
+keyed:
 	e->hash = h;
 	if (key_is_scalar(key))
 		e->key = *key;
@@ -1137,4 +1222,84 @@ asp_block_state_restore(asp_stage *s, void *state, const bson_value_t *v, asp_er
 	}
 	asp_error_set(err, ASP_ERR_INTERNAL, "cannot restore the state of %s", s->name);
 	return false;
+}
+
+/* ---------- window state stores (see state_store.h) ---------- */
+
+/* asp_block_store_mode_of: how a window keeps the states of blocking stage s in a store */
+asp_block_store_mode
+asp_block_store_mode_of(const asp_stage *s)
+{
+	if (s->bops == &group_bops)
+		return ASP_STORE_GROUPS;
+	if (s->bops == &sort_bops)
+		return ASP_STORE_APPEND;
+	return ASP_STORE_WHOLE;
+}
+
+/*
+ * asp_group_set_loader: give a new $group state a loader: when a document
+ * opens a group the state does not have, the group's stored states are
+ * asked for first (see group_load).
+ */
+void
+asp_group_set_loader(asp_stage *s, void *state, asp_group_load_fn fn, void *arg)
+{
+	group_state *g = state;
+
+	(void) s;
+	g->load = fn;
+	g->load_arg = arg;
+}
+
+/*
+ * asp_group_export: call fn for every group of a $group state, in the order
+ * the groups were first seen in it, with its key, hash, rank in the store
+ * (ASP_GROUP_SEQ_NONE for a group the store does not have yet) and its
+ * accumulator states in checkpoint form.
+ */
+bool
+asp_group_export(asp_stage *s, void *state, asp_group_export_fn fn, void *arg, asp_error *err)
+{
+	group_spec *spec = s->data;
+	group_state *g = state;
+	group_chunk *c;
+	bson_t		accs;
+
+	bson_init(&accs);
+	for (c = g->first; c; c = c->next)
+	{
+		int			k;
+
+		for (k = 0; k < c->used; k++)
+		{
+			group_entry *e = (group_entry *) ((char *) c + GROUP_CHUNK_HDR + (size_t) k * spec->entry_size);
+			int			i;
+
+			bson_reinit(&accs);
+			for (i = 0; i < spec->nacc; i++)
+			{
+				const asp_accum *a = &spec->acc[i];
+				char		abuf[24];
+				const char *ak;
+
+				bson_uint32_to_string((uint32_t) i, &ak, abuf, sizeof(abuf));
+				if (a->def->serialize == NULL ||
+					!a->def->serialize(a, (char *) e + spec->state_off[i], &accs, ak))
+				{
+					bson_destroy(&accs);
+					return asp_error_set(err, ASP_ERR_INTERNAL,
+										 "cannot store the state of accumulator %s of field '%s'",
+										 a->def->name, a->field);
+				}
+			}
+			if (!fn(arg, &e->key, e->hash, e->seq, &accs, err))
+			{
+				bson_destroy(&accs);
+				return false;
+			}
+		}
+	}
+	bson_destroy(&accs);
+	return true;
 }

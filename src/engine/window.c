@@ -18,6 +18,12 @@
  * ends, every open window closes.  Windows with no documents never exist,
  * so empty windows emit nothing.
  *
+ * With a state store (state_store.h, set by a processor's worker) a
+ * window's state of B lives in the store between batches: the local state
+ * holds the current batch's part only (loaded from the store where B needs
+ * it), asp_window_end_batch writes it back, and a closing window (or a
+ * checkpoint) rebuilds the whole state from the store.
+ *
  *-------------------------------------------------------------------------
  */
 #include <limits.h>
@@ -29,17 +35,25 @@
 #include "docbuf.h"
 #include "exec.h"
 #include "pipeline.h"
+#include "state_store.h"
 
+
+typedef struct window_data window_data;
 
 typedef struct win_instance
 {
 	int64_t		start;
 	int64_t		end;
-	void	   *state;			/* state of the first blocking stage */
+	void	   *state;			/* state of the first blocking stage; with a
+								 * store: this batch's part, or NULL */
 	struct win_instance *next;	/* sorted by start */
+	/* with a state store (state_store.h) */
+	window_data *w;
+	bool		stored;			/* the store has entries of this window */
+	uint64_t	next_seq;		/* next first-seen rank (groups) or batch rank */
 } win_instance;
 
-typedef struct window_data
+struct window_data
 {
 	bool		hopping;
 	int64_t		size;
@@ -66,7 +80,12 @@ typedef struct window_data
 	asp_stage  *self;
 	win_instance **targets;		/* the windows of one document (max_targets) */
 	int			max_targets;	/* ceil(size / hop) */
-} window_data;
+
+	/* the state store, or NULL: every state in memory (state_store.h) */
+	const asp_state_store *store;
+	asp_block_store_mode store_mode;
+	bson_t	   *blob;			/* scratch: an entry being written */
+};
 
 /*
  * Event times the window arithmetic accepts: +-2^61 ms (+-73 million
@@ -214,10 +233,394 @@ out_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 
 static const asp_stage_ops out_ops = {out_push, NULL, NULL, NULL};
 
+/* ---------- the state store (state_store.h) ---------- */
+
+/* one entry read back from the store: its rank and value (a copy) */
+typedef struct stored_part
+{
+	uint64_t	seq;
+	uint8_t    *val;			/* a BSON document */
+	uint32_t	len;
+} stored_part;
+
+typedef struct stored_parts
+{
+	window_data *w;
+	stored_part *p;
+	size_t		n;
+	size_t		cap;
+} stored_parts;
+
+/* window_blob_value: field key of a stored BSON value (false if absent) */
+static bool
+window_blob_value(const uint8_t *val, uint32_t len, const char *key, bson_value_t *out)
+{
+	return asp_doc_get(val, len, key, (uint32_t) strlen(key), out);
+}
+
+/* window_store_error: a store entry that does not read back */
+static bool
+window_store_error(asp_error *err)
+{
+	return asp_error_set(err, ASP_ERR_INTERNAL, "window state store: an entry is corrupted");
+}
+
+/*
+ * window_group_load: the loader of a $group state of window n (see
+ * asp_group_set_loader): the group's entry in the store, if any.
+ */
+static int
+window_group_load(void *arg, const bson_value_t *key, uint64_t hash, bson_value_t *stored_key,
+				  bson_value_t *accs, uint64_t *seq, asp_error *err)
+{
+	win_instance *n = arg;
+	const asp_state_store *st = n->w->store;
+	const uint8_t *val;
+	uint32_t	len;
+	bson_value_t g;
+	bson_iter_t it;
+
+	if (!st->get(st->ud, n->start, hash, &val, &len))
+		return 0;
+	if (!window_blob_value(val, len, "g", &g) || g.value_type != BSON_TYPE_ARRAY ||
+		!bson_iter_init_from_data(&it, g.value.v_doc.data, g.value.v_doc.data_len))
+	{
+		window_store_error(err);
+		return -1;
+	}
+	while (bson_iter_next(&it))
+	{
+		const bson_value_t *e = bson_iter_value(&it);
+		bson_value_t k,
+					s;
+
+		if (e->value_type != BSON_TYPE_DOCUMENT ||
+			!asp_doc_get(e->value.v_doc.data, e->value.v_doc.data_len, "k", 1, &k) ||
+			!asp_doc_get(e->value.v_doc.data, e->value.v_doc.data_len, "s", 1, &s) ||
+			s.value_type != BSON_TYPE_INT64 ||
+			!asp_doc_get(e->value.v_doc.data, e->value.v_doc.data_len, "a", 1, accs))
+		{
+			window_store_error(err);
+			return -1;
+		}
+		if (asp_value_compare(&k, key) == 0)
+		{
+			*stored_key = k;
+			*seq = (uint64_t) s.value.v_int64;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * window_local_state: a new local state for window n, which has none in
+ * this batch: for $limit and $count (ASP_STORE_WHOLE) loaded from the
+ * store, for $group given the loader of its stored groups.
+ */
+static bool
+window_local_state(window_data *w, win_instance *n, asp_error *err)
+{
+	n->state = w->block->bops->state_new(w->block);
+	if (w->store == NULL || !n->stored)
+		return true;
+	if (w->store_mode == ASP_STORE_GROUPS)
+		asp_group_set_loader(w->block, n->state, window_group_load, n);
+	else if (w->store_mode == ASP_STORE_WHOLE)
+	{
+		const uint8_t *val;
+		uint32_t	len;
+		bson_value_t v;
+
+		if (w->store->get(w->store->ud, n->start, 0, &val, &len) &&
+			(!window_blob_value(val, len, "v", &v) ||
+			 !asp_block_state_restore(w->block, n->state, &v, err)))
+		{
+			if (err->code == ASP_OK)
+				window_store_error(err);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* window_put: write w->blob under (n->start, key) */
+static bool
+window_put(window_data *w, win_instance *n, uint64_t key, asp_error *err)
+{
+	if (!w->store->put(w->store->ud, n->start, key, bson_get_data(w->blob), w->blob->len, err))
+		return false;
+	n->stored = true;
+	return true;
+}
+
+/*
+ * window_export_group: one group of a batch into the store: its entry
+ * (the groups of its hash) rewritten with this group's new states.
+ */
+static bool
+window_export_group(void *arg, const bson_value_t *key, uint64_t hash, uint64_t seq,
+					const bson_t *accs, asp_error *err)
+{
+	win_instance *n = arg;
+	window_data *w = n->w;
+	const uint8_t *val;
+	uint32_t	len;
+	bson_t		arr,
+				e;
+	uint32_t	i = 0;
+	char		ibuf[24];
+	const char *ik;
+
+	if (seq == ASP_GROUP_SEQ_NONE)
+		seq = n->next_seq++;
+	bson_reinit(w->blob);
+	bson_append_array_begin(w->blob, "g", 1, &arr);
+	if (n->stored && w->store->get(w->store->ud, n->start, hash, &val, &len))
+	{
+		/* other groups of the same hash (a collision) stay */
+		bson_value_t g;
+		bson_iter_t it;
+
+		if (!window_blob_value(val, len, "g", &g) || g.value_type != BSON_TYPE_ARRAY ||
+			!bson_iter_init_from_data(&it, g.value.v_doc.data, g.value.v_doc.data_len))
+			return window_store_error(err);
+		while (bson_iter_next(&it))
+		{
+			const bson_value_t *ev = bson_iter_value(&it);
+			bson_value_t k;
+			bson_t		ed;
+
+			if (ev->value_type != BSON_TYPE_DOCUMENT ||
+				!asp_doc_get(ev->value.v_doc.data, ev->value.v_doc.data_len, "k", 1, &k))
+				return window_store_error(err);
+			if (asp_value_compare(&k, key) == 0)
+				continue;
+			bson_uint32_to_string(i++, &ik, ibuf, sizeof(ibuf));
+			if (bson_init_static(&ed, ev->value.v_doc.data, ev->value.v_doc.data_len))
+				bson_append_document(&arr, ik, -1, &ed);
+		}
+	}
+	bson_uint32_to_string(i, &ik, ibuf, sizeof(ibuf));
+	bson_append_document_begin(&arr, ik, -1, &e);
+	asp_bson_append_value(&e, "k", 1, key);
+	BSON_APPEND_INT64(&e, "s", (int64_t) seq);
+	BSON_APPEND_DOCUMENT(&e, "a", accs);
+	bson_append_document_end(&arr, &e);
+	bson_append_array_end(w->blob, &arr);
+	return window_put(w, n, hash, err);
+}
+
+/*
+ * window_flush_instance: write what this batch changed in window n into
+ * the store and drop the local state (see state_store.h).
+ */
+static bool
+window_flush_instance(window_data *w, win_instance *n, asp_error *err)
+{
+	bool		ok = true;
+
+	if (n->state == NULL)
+		return true;
+	if (w->store_mode == ASP_STORE_GROUPS)
+		ok = asp_group_export(w->block, n->state, window_export_group, n, err);
+	else if (w->store_mode == ASP_STORE_APPEND)
+	{
+		if (((asp_docbuf *) n->state)->n > 0)
+		{
+			bson_reinit(w->blob);
+			BSON_APPEND_INT64(w->blob, "s", (int64_t) n->next_seq);
+			asp_docbuf_serialize(n->state, w->blob, "v");
+			ok = window_put(w, n, n->next_seq, err);
+			n->next_seq++;
+		}
+	}
+	else
+	{
+		bson_reinit(w->blob);
+		ok = asp_block_state_serialize(w->block, n->state, w->blob, "v", err) &&
+			window_put(w, n, 0, err);
+	}
+	w->block->bops->state_free(w->block, n->state);
+	n->state = NULL;
+	return ok;
+}
+
+/* window_collect_part: append a copy of one part */
+static void
+window_collect_part(stored_parts *ps, uint64_t seq, const uint8_t *val, uint32_t len)
+{
+	if (ps->n == ps->cap)
+	{
+		ps->cap = ps->cap ? ps->cap * 2 : 16;
+		ps->p = realloc(ps->p, ps->cap * sizeof(stored_part));
+		if (ps->p == NULL)
+			abort();
+	}
+	ps->p[ps->n].seq = seq;
+	ps->p[ps->n].val = malloc(len);
+	if (ps->p[ps->n].val == NULL)
+		abort();
+	memcpy(ps->p[ps->n].val, val, len);
+	ps->p[ps->n].len = len;
+	ps->n++;
+}
+
+/* window_collect: a scan callback: keep a copy of each entry (each group) */
+static void
+window_collect(void *arg, uint64_t key, const uint8_t *val, uint32_t len)
+{
+	stored_parts *ps = arg;
+	bson_value_t g;
+	bson_iter_t it;
+
+	(void) key;
+	if (ps->w->store_mode == ASP_STORE_GROUPS)
+	{
+		/* one part per group: {k, s, a} */
+		if (!window_blob_value(val, len, "g", &g) || g.value_type != BSON_TYPE_ARRAY ||
+			!bson_iter_init_from_data(&it, g.value.v_doc.data, g.value.v_doc.data_len))
+			return;
+		while (bson_iter_next(&it))
+		{
+			const bson_value_t *e = bson_iter_value(&it);
+			bson_value_t s;
+
+			if (e->value_type != BSON_TYPE_DOCUMENT ||
+				!asp_doc_get(e->value.v_doc.data, e->value.v_doc.data_len, "s", 1, &s) ||
+				s.value_type != BSON_TYPE_INT64)
+				continue;
+			window_collect_part(ps, (uint64_t) s.value.v_int64, e->value.v_doc.data,
+								e->value.v_doc.data_len);
+		}
+		return;
+	}
+	if (window_blob_value(val, len, "s", &g) && g.value_type == BSON_TYPE_INT64)
+		window_collect_part(ps, (uint64_t) g.value.v_int64, val, len);
+	else
+		window_collect_part(ps, 0, val, len);
+}
+
+static int
+part_cmp(const void *a, const void *b)
+{
+	uint64_t	x = ((const stored_part *) a)->seq;
+	uint64_t	y = ((const stored_part *) b)->seq;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * window_rebuild: the whole state of window n from the store, after
+ * writing this batch's part into it: a new state the caller frees.
+ * take: remove the window's entries from the store (the window closes).
+ * NULL on error (err set).
+ */
+static void *
+window_rebuild(window_data *w, win_instance *n, bool take, asp_error *err)
+{
+	stored_parts ps = {w, NULL, 0, 0};
+	void	   *state;
+	bool		ok = true;
+	size_t		i;
+
+	if (!window_flush_instance(w, n, err))
+		return NULL;
+	w->store->scan(w->store->ud, n->start, take, window_collect, &ps);
+	if (take)
+		n->stored = false;
+	qsort(ps.p, ps.n, sizeof(stored_part), part_cmp);
+	state = w->block->bops->state_new(w->block);
+	if (w->store_mode == ASP_STORE_GROUPS)
+	{
+		/* the checkpoint form: [{k, s, a}, ...] in first-seen order */
+		bson_t		arr = BSON_INITIALIZER;
+		bson_value_t av;
+
+		for (i = 0; i < ps.n; i++)
+		{
+			char		ibuf[24];
+			const char *ik;
+			bson_t		e;
+
+			bson_uint32_to_string((uint32_t) i, &ik, ibuf, sizeof(ibuf));
+			if (bson_init_static(&e, ps.p[i].val, ps.p[i].len))
+				bson_append_document(&arr, ik, -1, &e);
+		}
+		av.value_type = BSON_TYPE_ARRAY;
+		av.value.v_doc.data = (uint8_t *) bson_get_data(&arr);
+		av.value.v_doc.data_len = arr.len;
+		ok = asp_block_state_restore(w->block, state, &av, err);
+		bson_destroy(&arr);
+	}
+	else
+	{
+		for (i = 0; i < ps.n && ok; i++)
+		{
+			bson_value_t v;
+
+			if (!window_blob_value(ps.p[i].val, ps.p[i].len, "v", &v))
+				ok = window_store_error(err);
+			else if (w->block->bops == &buffer_bops)
+				ok = asp_docbuf_restore(state, &v, w->self->name, err);
+			else
+				ok = asp_block_state_restore(w->block, state, &v, err);
+		}
+	}
+	for (i = 0; i < ps.n; i++)
+		free(ps.p[i].val);
+	free(ps.p);
+	if (!ok)
+	{
+		w->block->bops->state_free(w->block, state);
+		return NULL;
+	}
+	return state;
+}
+
+/* asp_window_set_store: keep the window's state in store (NULL: in memory) */
+void
+asp_window_set_store(asp_stage *s, const asp_state_store *store)
+{
+	window_data *w = s->data;
+
+	w->store = store;
+	if (w->block->bops == &buffer_bops)
+		w->store_mode = ASP_STORE_APPEND;
+	else
+		w->store_mode = asp_block_store_mode_of(w->block);
+	if (w->blob == NULL)
+		w->blob = bson_new();
+}
+
+/*
+ * asp_window_end_batch: the end of a batch: write each open window's part
+ * into the store and drop the local states.  False when the store refuses
+ * (ctx->err set).
+ */
+bool
+asp_window_end_batch(asp_stage *s, asp_exec *x)
+{
+	window_data *w = s->data;
+	win_instance *n;
+
+	if (w->store == NULL)
+		return true;
+	for (n = w->open; n; n = n->next)
+		if (!window_flush_instance(w, n, asp_exec_ctx(x)->err))
+			return false;
+	return true;
+}
+
 /* ---------- opening, closing ---------- */
 
+/*
+ * window_get: the open window starting at start, opened if need be, with
+ * a local state (with a store: loaded as state_store.h says).  NULL only
+ * when a stored state cannot be loaded (err set).
+ */
 static win_instance *
-window_get(window_data *w, int64_t start)
+window_get(window_data *w, int64_t start, asp_error *err)
 {
 	win_instance **pp = &w->open;
 	win_instance *n;
@@ -225,12 +628,18 @@ window_get(window_data *w, int64_t start)
 	while (*pp && (*pp)->start < start)
 		pp = &(*pp)->next;
 	if (*pp && (*pp)->start == start)
-		return *pp;
+	{
+		n = *pp;
+		if (n->state == NULL && !window_local_state(w, n, err))
+			return NULL;
+		return n;
+	}
 	n = calloc(1, sizeof(win_instance));
 	if (n == NULL)
 		abort();
 	n->start = start;
 	n->end = start + w->size;
+	n->w = w;
 	n->state = w->block->bops->state_new(w->block);
 	n->next = *pp;
 	*pp = n;
@@ -244,18 +653,31 @@ window_close_first(window_data *w, asp_exec *x)
 {
 	win_instance *n = w->open;
 	asp_eval_ctx *ctx = asp_exec_ctx(x);
+	void	   *state = n->state;
 	bool		ok;
 
 	w->open = n->next;
 	w->nopen--;
+	if (w->store != NULL && n->stored)
+	{
+		/* its earlier batches are in the store: take them back */
+		state = window_rebuild(w, n, true, ctx->err);
+		if (state == NULL)
+		{
+			free(n);
+			return false;
+		}
+	}
+	else if (state == NULL)
+		state = w->block->bops->state_new(w->block);	/* nothing came in */
 	ctx->in_window = true;
 	ctx->window_start = n->start;
 	ctx->window_end = n->end;
-	ok = w->block->bops->state_emit(w->block, n->state, x);
+	ok = w->block->bops->state_emit(w->block, state, x);
 	if (ok && w->block->next)
 		ok = asp_stage_flush(w->block->next, x);
 	ctx->in_window = false;
-	w->block->bops->state_free(w->block, n->state);
+	w->block->bops->state_free(w->block, state);
 	free(n);
 	return ok;
 }
@@ -315,7 +737,9 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 	{
 		if (window_closed(w, start + w->size))
 			continue;
-		w->cur = window_get(w, start);
+		w->cur = window_get(w, start, ctx->err);
+		if (w->cur == NULL)
+			return false;
 		if (w->pre)
 		{
 			/* the pre-stages may read the window bounds: run them per window */
@@ -460,7 +884,10 @@ asp_window_state_bytes(const asp_stage *s)
 	size_t		total = 0;
 
 	for (n = w->open; n; n = n->next)
-		total += sizeof(win_instance) + w->block->bops->state_bytes(w->block, n->state);
+		total += sizeof(win_instance) +
+			(n->state ? w->block->bops->state_bytes(w->block, n->state) : 0);
+	if (w->store != NULL)
+		total += w->store->bytes(w->store->ud);
 	return total;
 }
 
@@ -511,18 +938,27 @@ asp_window_serialize(asp_stage *s, bson_t *out, const char *key, asp_error *err)
 		char		ibuf[24];
 		const char *ik;
 		bool		ok;
+		void	   *state = n->state;
 
 		bson_uint32_to_string(i++, &ik, ibuf, sizeof(ibuf));
 		bson_append_document_begin(&arr, ik, -1, &win);
 		BSON_APPEND_INT64(&win, "start", n->start);
 		BSON_APPEND_INT64(&win, "end", n->end);
-		if (w->block->bops == &buffer_bops)
+		if (w->store != NULL && n->stored)
+			state = window_rebuild(w, n, false, err);
+		else if (state == NULL)
+			state = w->block->bops->state_new(w->block);
+		if (state == NULL)
+			ok = false;
+		else if (w->block->bops == &buffer_bops)
 		{
-			asp_docbuf_serialize(n->state, &win, "state");
+			asp_docbuf_serialize(state, &win, "state");
 			ok = true;
 		}
 		else
-			ok = asp_block_state_serialize(w->block, n->state, &win, "state", err);
+			ok = asp_block_state_serialize(w->block, state, &win, "state", err);
+		if (state != NULL && state != n->state)
+			w->block->bops->state_free(w->block, state);
 		bson_append_document_end(&arr, &win);
 		if (!ok)
 			return false;
@@ -601,7 +1037,9 @@ asp_window_restore(asp_stage *s, const bson_value_t *v, asp_error *err)
 			return window_ckpt_error(err, "open windows out of order");
 		have_prev = true;
 		prev_start = start;
-		n = window_get(w, start);
+		n = window_get(w, start, err);
+		if (n == NULL)
+			return false;
 		if (w->block->bops == &buffer_bops)
 			ok = asp_docbuf_restore(n->state, &st, s->name, err);
 		else
@@ -625,13 +1063,16 @@ window_destroy(asp_stage *s)
 		win_instance *n = w->open;
 
 		w->open = n->next;
-		w->block->bops->state_free(w->block, n->state);
+		if (n->state)
+			w->block->bops->state_free(w->block, n->state);
 		free(n);
 	}
 	for (i = 0; i < w->ninner; i++)
 		asp_stage_free(w->inner[i]);
 	free(w->inner);
 	free(w->targets);
+	if (w->blob)
+		bson_destroy(w->blob);
 	free(w);
 }
 

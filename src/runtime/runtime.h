@@ -16,7 +16,9 @@
  * slot allocation and every field of a slot except the statistics, which
  * are pg_atomic_uint64 written only by the slot's worker and read without
  * the lock by asp.stats(), and the sample of recent output, which has
- * a lock of its own per slot (see sample.c).
+ * a lock of its own per slot (see sample.c).  The window state of the
+ * processors is in a DSA area with a dshash table, locked by the table's
+ * partition locks (see state_store.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -63,6 +65,7 @@ extern int	asp_sample_rate;
 extern int	asp_restart_backoff_ms;
 extern int	asp_checkpoint_interval_ms;
 extern int	asp_sample_buffer_size;
+extern int	asp_max_state_memory;	/* kB, per processor */
 
 /* AspSlot: one running (or starting) stream processor */
 typedef struct AspSlot
@@ -139,6 +142,14 @@ extern void asp_sample_init_slot(AspSlot *slot, int i, char *buf);
 extern void asp_sample_clear(AspSlot *slot);
 extern void asp_sample_push(AspSlot *slot, const uint8 *doc, uint32 len);
 extern int	asp_sample_copy(AspSlot *slot, char *dst, uint32 *used, uint64 *skipped);
+
+/* state_store.c: window state in shared memory (DSA + dshash) */
+struct asp_state_store;
+extern Size asp_state_shmem_size(void);
+extern void asp_state_shmem_startup(void);
+extern const struct asp_state_store *asp_state_open(int64 processor_id, const char *name);
+extern void asp_state_close(void);
+extern bool asp_state_limit_hit(void);
 
 /* launcher.c */
 extern void asp_register_launcher(void);

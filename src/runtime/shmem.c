@@ -4,10 +4,11 @@
  *	  Shared memory of the stream processor runtime: the slots of the
  *	  running processors and where the launcher is (see runtime.h).
  *
- * The space (the slots, then their sample buffers, see sample.c) and the
- * LWLock tranches "asp" and "asp_sample" (one lock per slot) are
- * requested from shmem_request_hook; the struct is set up from
- * shmem_startup_hook, once, under AddinShmemInitLock.
+ * The space (the slots, then their sample buffers, see sample.c; and the
+ * window state area, see state_store.c) and the LWLock tranches "asp" and
+ * "asp_sample" (one lock per slot) are requested from shmem_request_hook;
+ * the structs are set up from shmem_startup_hook, once, under
+ * AddinShmemInitLock.
  *
  *-------------------------------------------------------------------------
  */
@@ -54,6 +55,7 @@ asp_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(shared_size());
+	RequestAddinShmemSpace(asp_state_shmem_size());
 	RequestNamedLWLockTranche("asp", 1);
 	RequestNamedLWLockTranche("asp_sample", asp_max_processors);
 }
@@ -102,6 +104,7 @@ asp_shmem_startup(void)
 			slot->in_use = false;
 		}
 	}
+	asp_state_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 }
 

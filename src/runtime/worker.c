@@ -769,6 +769,7 @@ run_round(void)
 		asp_exec_set_now(w.x, now);
 		push_due(now);
 		check(asp_exec_tick(w.x, now));
+		check(asp_exec_end_batch(w.x));
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (w.sink)
 			asp_pg_sink_flush(w.sink);
@@ -985,6 +986,9 @@ asp_worker_main(Datum main_arg)
 		}
 		w.x = asp_exec_new(w.p, exec_output, NULL);
 		asp_exec_set_processor_name(w.x, w.name);
+		/* window state between rounds: in shared memory (state_store.c) */
+		if (w.p->window)
+			asp_exec_set_state_store(w.x, asp_state_open(w.id, w.name));
 		{
 			int64		now = unix_now_ms();
 
@@ -1062,6 +1066,12 @@ asp_worker_main(Datum main_arg)
 		EmitErrorReport();
 		FlushErrorState();
 		AbortOutOfAnyTransaction();
+		if (asp_state_limit_hit())
+		{
+			/* over asp.max_state_memory: a restart would hit it again, FAILED at once */
+			set_state("FAILED", edata->message);
+			release_slot();
+		}
 		worker_cleanup();
 		proc_exit(1);
 	}
