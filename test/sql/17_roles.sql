@@ -201,6 +201,15 @@ SELECT role, action, target, success, detail FROM asp.audit_log
 WHERE id > :audit_mark AND role LIKE 'regress_asp_%' AND role <> 'regress_asp_nobody' ORDER BY id;
 SELECT count(*) AS audit_rows_with_secrets FROM asp.audit_log WHERE detail ~ 'hunter2';
 
+-- the server log (pg_regress's, ../../log/postmaster.log from the data
+-- directory) has asp's audit lines, and no secret given in 16_connections
+-- and above: asp logs neither its audit lines nor its errors about configs
+-- with the statement
+SELECT log ~ 'LOG:  asp audit: role "regress_asp_nobody" connection.create "k": refused' AS audit_lines,
+       log ~ 'asp audit: role "regress_asp_admin" connection.create "regress_kafka": succeeded: type kafka, config' AS success_lines,
+       log ~ '(hunter2|mongo-pw)' AS secrets_in_log
+FROM (SELECT pg_read_file('../../log/postmaster.log') AS log) l;
+
 DROP TABLE regress_asp_s.open_t, regress_asp_s.closed_t;
 DROP SCHEMA regress_asp_s;
 REVOKE USAGE ON SCHEMA asp FROM regress_asp_nobody;
