@@ -683,12 +683,14 @@ grant_or_revoke(FunctionCallInfo fcinfo, asp_audit_info *ai, bool grant)
 	PG_RETURN_VOID();
 }
 
+/* grant_connection: the work of asp.grant_connection */
 static Datum
 grant_connection(FunctionCallInfo fcinfo, asp_audit_info *ai)
 {
 	return grant_or_revoke(fcinfo, ai, true);
 }
 
+/* revoke_connection: the work of asp.revoke_connection */
 static Datum
 revoke_connection(FunctionCallInfo fcinfo, asp_audit_info *ai)
 {
