@@ -75,9 +75,11 @@ SELECT pg_temp.names_key($q$SELECT asp.create_connection('k', 'kafka', '{"bootst
 SELECT pg_temp.names_key($q$SELECT asp.create_connection('k', 'kafka', '{}')$q$, 'bootstrapServers');
 SELECT pg_temp.names_key($q$SELECT asp.create_connection('k', 'kafka', '{"bootstrapServers": 9092}')$q$, 'bootstrapServers');
 SELECT pg_temp.names_key($q$SELECT asp.create_connection('k', 'kafka',
-  '{"bootstrapServers": "b:9092", "security": {"password": "hunter2-kafka", "user": "app"}}')$q$, 'security.user');
+  '{"bootstrapServers": "b:9092", "security": {"protocol": "SASL_SSL", "mechanism": "PLAIN",
+    "username": "app", "password": "hunter2-kafka", "user": "app"}}')$q$, 'security.user');
 SELECT pg_temp.names_key($q$SELECT asp.create_connection('k', 'kafka',
-  '{"bootstrapServers": "b:9092", "security": {"password": 12345}}')$q$, 'security.password');
+  '{"bootstrapServers": "b:9092", "security": {"protocol": "SASL_SSL", "mechanism": "PLAIN",
+    "username": "app", "password": 12345}}')$q$, 'security.password');
 SELECT pg_temp.names_key($q$SELECT asp.create_connection('m', 'mongodb', '{}')$q$, 'uri');
 SELECT pg_temp.names_key($q$SELECT asp.create_connection('m', 'mongodb', '{"uri": true}')$q$, 'uri');
 SELECT pg_temp.names_key($q$SELECT asp.create_connection('m', 'mongodb',
