@@ -11,6 +11,173 @@ COMMENT ON FUNCTION asp.process(json, json) IS
 'run a stream processing pipeline ephemerally and return its output and dead letter queue documents';
 
 /*
+ * Roles, mirroring Atlas Stream Processing's project roles.  Roles are
+ * cluster-wide: they are created only if missing (another database's
+ * CREATE EXTENSION asp may have created them) and DROP EXTENSION leaves
+ * them.  The functions check membership (src/sql/privileges.c):
+ *   asp_admin      connections, their grants, and every processor
+ *   asp_developer  its own processors; the connections granted to it
+ *   asp_monitor    list processors and connections, stats, sample, audit log
+ */
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'asp_admin') THEN
+    CREATE ROLE asp_admin NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'asp_developer') THEN
+    CREATE ROLE asp_developer NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'asp_monitor') THEN
+    CREATE ROLE asp_monitor NOLOGIN;
+  END IF;
+END
+$roles$;
+
+GRANT USAGE ON SCHEMA asp TO asp_admin, asp_developer, asp_monitor;
+
+/*
+ * The connection registry.  config is the text given to
+ * asp.create_connection, secrets included: the table is readable only by
+ * its owner (the extension's owner, a superuser) and superusers; the
+ * functions read and write it as its owner once they have checked the
+ * calling role, and show configs with every secret masked.
+ * Built-in connections (builtin = true) are created here and cannot be
+ * altered or dropped.
+ */
+CREATE TABLE asp.connections (
+  name text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_-]{1,64}$'),
+  type text NOT NULL CHECK (type IN ('kafka', 'mongodb', 'postgres', 'sample')),
+  config text NOT NULL DEFAULT '{}',   -- as given (key order kept), secrets included
+  owner oid NOT NULL,                  -- the role that created it
+  builtin boolean NOT NULL DEFAULT false,
+  created timestamptz NOT NULL DEFAULT now(),
+  last_modified timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON asp.connections FROM PUBLIC;
+INSERT INTO asp.connections (name, type, owner, builtin) VALUES
+  ('sample_stream_solar', 'sample', (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user), true),
+  ('local', 'postgres', (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user), true);
+
+COMMENT ON TABLE asp.connections IS
+'connections of stream processors, secrets included (readable by superusers only); managed with asp.create_connection, asp.alter_connection and asp.drop_connection';
+
+/*
+ * Who may use which connection (asp.grant_connection): a role may use a
+ * connection granted to it or to a role whose privileges it has; members
+ * of asp_admin and superusers may use every connection.  By default
+ * asp_developer may use the built-in connections (an admin can revoke it).
+ */
+CREATE TABLE asp.connection_grants (
+  connection text NOT NULL REFERENCES asp.connections(name) ON DELETE CASCADE,
+  grantee oid NOT NULL,
+  granted_by oid NOT NULL,
+  granted timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (connection, grantee)
+);
+REVOKE ALL ON asp.connection_grants FROM PUBLIC;
+INSERT INTO asp.connection_grants (connection, grantee, granted_by)
+SELECT c, r.oid, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+FROM pg_catalog.pg_roles r, (VALUES ('sample_stream_solar'), ('local')) v(c)
+WHERE r.rolname = 'asp_developer';
+
+COMMENT ON TABLE asp.connection_grants IS
+'the roles that may use each connection; managed with asp.grant_connection and asp.revoke_connection';
+
+/*
+ * The audit log: every management action, successful or refused.
+ * Successful actions are written in the action's transaction; refused
+ * ones by a short-lived background worker, so that the row survives the
+ * error's rollback (src/sql/audit.c).  Readable by asp_admin and
+ * asp_monitor, written only by the extension.
+ */
+CREATE TABLE asp.audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  role text NOT NULL,                  -- current_user of the action
+  action text NOT NULL,                -- e.g. connection.create, processor.start
+  target text,                         -- the connection or processor
+  success boolean NOT NULL,
+  detail text                          -- secrets masked; the error when refused
+);
+REVOKE ALL ON asp.audit_log FROM PUBLIC;
+GRANT SELECT ON asp.audit_log TO asp_admin, asp_monitor;
+
+COMMENT ON TABLE asp.audit_log IS
+'management actions on connections and stream processors, successful and refused; written only by asp';
+
+-- pg_dump keeps the connections (secrets included: only a superuser can
+-- dump them), their grants and the audit log; not the built-ins, which
+-- CREATE EXTENSION makes
+SELECT pg_catalog.pg_extension_config_dump('asp.connections', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('asp.connection_grants',
+  'WHERE connection NOT IN (''sample_stream_solar'', ''local'')');
+SELECT pg_catalog.pg_extension_config_dump('asp.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('asp.audit_log_id_seq', '');
+
+CREATE FUNCTION asp.create_connection(name text, type text, config json)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_create_connection'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.create_connection(text, text, json) IS
+'register a Kafka or MongoDB connection (asp_admin); its secrets are readable by superusers only';
+
+CREATE FUNCTION asp.alter_connection(name text, config json)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_alter_connection'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.alter_connection(text, json) IS
+'replace the config of a connection (asp_admin); a secret given as ****** keeps its current value';
+
+CREATE FUNCTION asp.drop_connection(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_drop_connection'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.drop_connection(text) IS
+'drop a connection no stream processor uses (asp_admin)';
+
+CREATE FUNCTION asp.list_connections()
+RETURNS TABLE(name text, type text, owner regrole, config json, grantees regrole[])
+AS 'MODULE_PATHNAME', 'asp_list_connections'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.list_connections() IS
+'the connections the calling role may see, with every secret masked';
+
+CREATE FUNCTION asp.test_connection(name text, timeout_ms integer DEFAULT 5000)
+RETURNS json
+AS 'MODULE_PATHNAME', 'asp_test_connection'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.test_connection(text, integer) IS
+'probe a connection (Kafka metadata, MongoDB ping): {"ok": true, ...} or {"ok": false, "error": ...}';
+
+CREATE FUNCTION asp.grant_connection(connection text, role text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_grant_connection'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.grant_connection(text, text) IS
+'let a role (and its members) use a connection in pipelines (asp_admin)';
+
+CREATE FUNCTION asp.revoke_connection(connection text, role text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'asp_revoke_connection'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION asp.revoke_connection(text, text) IS
+'take back a role''s use of a connection (asp_admin); its processors fail at their next start';
+
+/*
  * Stream processors: the catalog.  A processor is a named pipeline kept
  * here, like sp.createStreamProcessor() in mongosh.  The table is read and
  * written only through the functions below, which act as the table's owner
@@ -54,14 +221,15 @@ REVOKE ALL ON asp.checkpoints FROM PUBLIC;
 COMMENT ON TABLE asp.checkpoints IS
 'stream processor checkpoints: where each processor resumes; written by its worker';
 
-CREATE FUNCTION asp.create_processor(name text, pipeline json, options json DEFAULT '{}')
+CREATE FUNCTION asp.create_processor(name text, pipeline json, options json DEFAULT '{}',
+                                     owner regrole DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'asp_create_processor'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
-COMMENT ON FUNCTION asp.create_processor(text, json, json) IS
-'create a stream processor owned by the calling role, like sp.createStreamProcessor';
+COMMENT ON FUNCTION asp.create_processor(text, json, json, regrole) IS
+'create a stream processor owned by the calling role (or, for superusers, by owner), like sp.createStreamProcessor';
 
 CREATE FUNCTION asp.modify_processor(name text, pipeline json DEFAULT NULL, options json DEFAULT NULL,
                                      resume_from_checkpoint boolean DEFAULT true)

@@ -13,7 +13,9 @@
  * security-restricted operation around fixed, fully qualified statements,
  * and back to the processor's owner before anything of the pipeline runs.
  * A PostgreSQL 15 background worker cannot connect as a role without
- * LOGIN: such a processor fails after its retries.
+ * LOGIN: such a processor fails after its retries.  At startup the worker
+ * checks that the owner may still use the pipeline's connections and
+ * write its tables (privileges.h); if not, the processor is FAILED at once.
  *
  * The loop: read what the source has for this round (a documents array:
  * up to WORKER_MAX_BATCH documents a round, then the windows close and the
@@ -72,6 +74,7 @@
 #include "runtime/runtime.h"
 #include "sql/asp_sql.h"
 #include "sql/pipeline_text.h"
+#include "sql/privileges.h"
 
 /* most source documents pushed in one round */
 #define WORKER_MAX_BATCH 10000
@@ -896,6 +899,7 @@ load(Oid owner)
 		bson_t		ob;
 		bool		is_array;
 		bson_iter_t it;
+		asp_refusal refusal;
 
 		w.p = asp_compile_pipeline_text(t);
 		bson_init(&ob);
@@ -918,6 +922,9 @@ load(Oid owner)
 		}
 		if (bson_iter_init_find(&it, &ob, "sample") && BSON_ITER_HOLDS_DOCUMENT(&it))
 			read_sample_options(&it);
+		/* grants may have changed since the start: FAILED at once */
+		if (!asp_pipeline_access_ok(w.p, &ob, owner, w.name, false, &refusal))
+			ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", refusal.message)));
 		bson_destroy(&ob);
 	}
 	PG_CATCH();

@@ -12,9 +12,13 @@
 
 #include "engine/json.h"
 #include "sql/asp_sql.h"
+#include "sql/connections.h"
 #include "sql/pipeline_text.h"
 
-/* asp_builtin_connection: the connections asp can see without a registry */
+/*
+ * asp_builtin_connection: the built-in connections, which exist in every
+ * database (the registry has rows for them too)
+ */
 asp_conn_type
 asp_builtin_connection(void *ud, const char *name)
 {
@@ -41,15 +45,21 @@ asp_parse_json_text(text *t, const char *what, int max_depth, bson_t *out, bool 
 	}
 }
 
-/* asp_compile_pipeline_text: parse and compile a pipeline, or an ERROR */
+/*
+ * asp_compile_pipeline_text: parse and compile a pipeline against the
+ * connection registry, or an ERROR
+ */
 asp_pipeline *
 asp_compile_pipeline_text(text *t)
 {
 	bson_t		pl;
 	bool		is_array;
 	asp_error	err;
-	asp_compile_opts copts = {asp_builtin_connection, NULL};
+	asp_registry reg;
+	asp_compile_opts copts = {asp_registry_lookup, &reg};
 	asp_pipeline *p;
+
+	asp_registry_load(&reg);
 
 	bson_init(&pl);
 	asp_parse_json_text(t, "invalid pipeline", ASP_PIPELINE_MAX_DEPTH, &pl, &is_array);

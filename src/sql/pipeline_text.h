@@ -21,9 +21,9 @@
 #define ASP_PIPELINE_MAX_DEPTH 200
 
 /*
- * asp_builtin_connection: the connections that exist without a registry
- * (sample_stream_solar, a source; local, this database, a sink).  An
- * asp_conn_lookup_fn; ud is unused.
+ * asp_builtin_connection: the built-in connections (sample_stream_solar, a
+ * source; local, this database, a sink).  An asp_conn_lookup_fn; ud is
+ * unused.
  */
 extern asp_conn_type asp_builtin_connection(void *ud, const char *name);
 
@@ -36,8 +36,9 @@ extern void asp_parse_json_text(text *t, const char *what, int max_depth,
 
 /*
  * asp_compile_pipeline_text: parse and compile the text of a pipeline
- * against the built-in connections, or ERROR ("invalid pipeline: ...").
- * The caller frees the result with asp_pipeline_free.
+ * against the connection registry (asp.connections), or ERROR ("invalid
+ * pipeline: ...").  Needs a transaction.  The caller frees the result with
+ * asp_pipeline_free.
  */
 extern asp_pipeline *asp_compile_pipeline_text(text *t);
 

@@ -18,6 +18,10 @@
  * once written; those that cannot be written become 'dlq' rows.  Other
  * sinks are refused.
  *
+ * The caller must be allowed to use the connections the pipeline names
+ * (asp.grant_connection; see privileges.h); a refusal is audited.  Tables
+ * are written with the caller's privileges, which PostgreSQL checks.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,7 +39,9 @@
 #include "engine/solar.h"
 #include "engine/value.h"
 #include "sql/asp_sql.h"
+#include "sql/audit.h"
 #include "sql/pipeline_text.h"
+#include "sql/privileges.h"
 
 int			asp_process_max_docs = 1000;
 int			asp_process_timeout_ms = 10000;
@@ -263,6 +269,16 @@ asp_process(PG_FUNCTION_ARGS)
 	asp_strbuf_init(&st.json);
 
 	p = asp_compile_pipeline_text(pipeline_text);
+	{
+		/* the caller must be allowed to use the pipeline's connections */
+		asp_refusal r;
+
+		if (!asp_pipeline_access_ok(p, NULL, GetUserId(), NULL, false, &r))
+		{
+			asp_pipeline_free(p);
+			asp_refuse("process", NULL, &r);
+		}
+	}
 	if (p->sink_kind != ASP_SINK_NONE &&
 		!(p->sink_kind == ASP_SINK_MERGE &&
 		  asp_builtin_connection(NULL, p->sink_connection) == ASP_CONN_POSTGRES))

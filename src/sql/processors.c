@@ -9,7 +9,7 @@
  *
  * A processor's pipeline is validated when it is created or modified, with
  * the same errors as asp.process (it is parsed and compiled against the
- * built-in connections), and stored as the text given: key order matters
+ * connection registry), and stored as the text given: key order matters
  * in pipelines, so the text never goes through jsonb.
  *
  * Access.  The catalog table is not readable or writable by PUBLIC.  The
@@ -17,9 +17,18 @@
  * owner of a new processor, and who must own a processor to change or drop
  * it) and then read and write the catalog as the table's owner, the
  * extension's owner, in a security-restricted operation, as PostgreSQL
- * itself does for REFRESH MATERIALIZED VIEW.  (Inside a SECURITY DEFINER
- * function the calling role is no longer known.)  The functions run with
- * search_path = pg_catalog, pg_temp and qualify every name.
+ * itself does for REFRESH MATERIALIZED VIEW (catalog.h).  (Inside a
+ * SECURITY DEFINER function the calling role is no longer known.)  The
+ * functions run with search_path = pg_catalog, pg_temp and qualify every
+ * name.
+ *
+ * Privileges (privileges.h): managing processors takes asp_developer (its
+ * own) or asp_admin (every one); reading them (list, stats, sample) also
+ * asp_monitor.  A processor runs as its owner, so creating, modifying and
+ * starting one checks that the owner may use its connections and write its
+ * tables (the worker checks again when it starts).  Only superusers create
+ * processors owned by another role.  Every management action, and every
+ * refusal, is audited (audit.h).
  *
  * Processors are managed only when asp is in shared_preload_libraries:
  * they run in background workers registered at server start.
@@ -55,7 +64,10 @@
 #include "engine/pipeline.h"
 #include "runtime/runtime.h"
 #include "sql/asp_sql.h"
+#include "sql/audit.h"
+#include "sql/catalog.h"
 #include "sql/pipeline_text.h"
+#include "sql/privileges.h"
 
 PG_FUNCTION_INFO_V1(asp_create_processor);
 PG_FUNCTION_INFO_V1(asp_modify_processor);
@@ -77,13 +89,6 @@ PG_FUNCTION_INFO_V1(asp_sample);
 
 #define DLQ_EXAMPLE \
 	"{\"dlq\": {\"connectionName\": \"local\", \"db\": \"public\", \"coll\": \"solar_dlq\"}}"
-
-/* the calling role's identity while the catalog is accessed as its owner */
-typedef struct catalog_access
-{
-	Oid			save_userid;
-	int			save_sec_context;
-} catalog_access;
 
 /* require_preloaded: ERROR unless asp was loaded at server start */
 static void
@@ -337,111 +342,65 @@ validate_options(text *t)
 	PG_END_TRY();
 }
 
-/* catalog_owner: the owner of asp.processors */
-static Oid
-catalog_owner(void)
+/* a processor's catalog row */
+typedef struct proc_row
 {
-	Oid			relid = get_relname_relid("processors", get_namespace_oid("asp", false));
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"asp.processors\" does not exist"),
-				 errhint("Reinstall the extension: DROP EXTENSION asp; CREATE EXTENSION asp;")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/*
- * catalog_begin: connect to SPI and act as the catalog's owner, in a
- * security-restricted operation.  An error restores the calling role
- * (transaction or subtransaction abort does); otherwise catalog_end does.
- */
-static void
-catalog_begin(catalog_access *ca)
-{
-	Oid			owner = catalog_owner();
-
-	GetUserIdAndSecContext(&ca->save_userid, &ca->save_sec_context);
-	SetUserIdAndSecContext(owner, ca->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-/* catalog_end: disconnect from SPI and act as the calling role again */
-static void
-catalog_end(catalog_access *ca)
-{
-	SPI_finish();
-	SetUserIdAndSecContext(ca->save_userid, ca->save_sec_context);
-}
-
-/*
- * lock_processor: lock the catalog row of the processor called name, to
- * be changed by role caller ("modified" or "dropped" says how).  ERROR if
- * it does not exist, the caller does not own it (or have the privileges of
- * its owner: superusers and members of the owning role do), or it runs.
- */
-static void
-lock_processor(const char *name, Oid caller, const char *action)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	bool		isnull;
+	int64		id;
 	Oid			owner;
 	char	   *state;
+	char	   *pipeline;
+	char	   *options;
+} proc_row;
 
-	args[0] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("SELECT owner, state FROM asp.processors "
-							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read asp.processors");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("stream processor \"%s\" does not exist", name),
-				 errhint("asp.list_processors() shows the existing processors.")));
-	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	if (!has_privs_of_role(caller, owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of stream processor \"%s\"", name)));
-	if (strcmp(state, "STARTED") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("stream processor \"%s\" must be stopped to be %s", name, action),
-				 errhint("Stop it first with asp.stop_processor('%s').", name)));
+#define MAY_MANAGE ((1 << ASP_ROLE_DEVELOPER))
+#define MAY_READ ((1 << ASP_ROLE_DEVELOPER) | (1 << ASP_ROLE_MONITOR))
+
+/*
+ * require_processor_role: refuse unless the caller may manage processors
+ * (asp_developer, asp_admin) or, without manage, read them (also
+ * asp_monitor).  Checked before the processor is looked up, so that a
+ * refused role learns nothing about it.
+ */
+static void
+require_processor_role(bool manage, const char *action, const char *name)
+{
+	asp_require_role(manage ? MAY_MANAGE : MAY_READ, action, name,
+					 manage ? "manage stream processors" : "read stream processors");
+}
+
+/* spi_strdup: a copy of s in the memory context of SPI_connect's caller */
+static char *
+spi_strdup(const char *s)
+{
+	char	   *r = SPI_palloc(strlen(s) + 1);
+
+	strcpy(r, s);
+	return r;
 }
 
 /*
- * read_processor: the id, owner and state of the processor called name
- * (catalog access active), or ERROR if it does not exist or the caller
- * does not have the privileges of its owner.  With for_update the row is
- * locked.  *state is palloc'd in the memory context of SPI_connect's
- * caller, so it outlives catalog_end.
+ * read_processor: the row of the processor called name (catalog access
+ * active), or ERROR if it does not exist or the caller may not act on it:
+ * to manage it (manage), the caller must have the privileges of its owner
+ * or be asp_admin; to read it (stats, sample), asp_monitor also may.  With
+ * for_update the row is locked.  Strings are palloc'd in the memory
+ * context of SPI_connect's caller, so they outlive asp_catalog_end.
  */
-static int64
-read_processor(const char *name, Oid caller, bool for_update, char **state)
+static void
+read_processor(const char *name, Oid caller, bool for_update, bool manage,
+			   const char *action, proc_row *row)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	bool		isnull;
-	Oid			owner;
-	int64		id;
+	HeapTuple	tup;
+	TupleDesc	td;
 
 	args[0] = CStringGetTextDatum(name);
 	if (SPI_execute_with_args(for_update ?
-							  "SELECT id, owner, state FROM asp.processors "
+							  "SELECT id, owner, state, pipeline, options FROM asp.processors "
 							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE" :
-							  "SELECT id, owner, state FROM asp.processors "
+							  "SELECT id, owner, state, pipeline, options FROM asp.processors "
 							  "WHERE name OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read asp.processors");
@@ -450,21 +409,73 @@ read_processor(const char *name, Oid caller, bool for_update, char **state)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("stream processor \"%s\" does not exist", name),
 				 errhint("asp.list_processors() shows the existing processors.")));
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	/* in the caller's memory context: SPI_finish frees SPI's */
+	tup = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	row->id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+	row->owner = DatumGetObjectId(SPI_getbinval(tup, td, 2, &isnull));
+	row->state = spi_strdup(SPI_getvalue(tup, td, 3));
+	row->pipeline = spi_strdup(SPI_getvalue(tup, td, 4));
+	row->options = spi_strdup(SPI_getvalue(tup, td, 5));
+	if (!has_privs_of_role(caller, row->owner) &&
+		!asp_has_role(caller, manage ? ASP_ROLE_ADMIN : ASP_ROLE_MONITOR))
 	{
-		char	   *st = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		Size		len = strlen(st) + 1;
+		asp_refusal r;
 
-		*state = SPI_palloc(len);
-		memcpy(*state, st, len);
+		asp_refusal_set(&r, "must be owner of stream processor \"%s\"", name);
+		snprintf(r.detail, sizeof(r.detail), manage ?
+				 "Only its owner, members of the owning role and members of asp_admin may change it." :
+				 "Only its owner, members of the owning role and members of asp_monitor or asp_admin may read it.");
+		asp_refuse(action, name, &r);
 	}
-	if (!has_privs_of_role(caller, owner))
+}
+
+/*
+ * lock_processor: lock the catalog row of the processor called name, to
+ * be changed by role caller ("modified" or "dropped" says how).  ERROR if
+ * it does not exist, the caller may not manage it, or it runs.
+ */
+static void
+lock_processor(const char *name, Oid caller, const char *action, const char *how,
+			   proc_row *row)
+{
+	read_processor(name, caller, true, true, action, row);
+	if (strcmp(row->state, "STARTED") == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of stream processor \"%s\"", name)));
-	return id;
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stream processor \"%s\" must be stopped to be %s", name, how),
+				 errhint("Stop it first with asp.stop_processor('%s').", name)));
+}
+
+/*
+ * check_runs_as_owner: refuse unless the processor's owner may use every
+ * connection of the pipeline and its options and write the tables they
+ * write (it runs as its owner).  The connections' rows are locked FOR KEY
+ * SHARE, so that they are not dropped meanwhile.
+ */
+static void
+check_runs_as_owner(const char *name, text *pipeline, text *options, Oid owner,
+					const char *action)
+{
+	asp_pipeline *p = asp_compile_pipeline_text(pipeline);
+	bson_t		ob;
+	bool		is_array;
+	asp_refusal r;
+	volatile bool ok = false;
+
+	bson_init(&ob);
+	PG_TRY();
+	{
+		asp_parse_json_text(options, "invalid stream processor options", 16, &ob, &is_array);
+		ok = asp_pipeline_access_ok(p, &ob, owner, name, true, &r);
+	}
+	PG_FINALLY();
+	{
+		asp_pipeline_free(p);
+	}
+	PG_END_TRY();
+	bson_destroy(&ob);
+	if (!ok)
+		asp_refuse(action, name, &r);
 }
 
 /* set_stopped: STARTED -> STOPPED in the catalog (catalog access active) */
@@ -539,23 +550,24 @@ worker_gone(int64 id)
  * otherwise that is an error.
  */
 static void
-stop_processor(const char *name, Oid caller, bool quiet_if_not_started)
+stop_processor(const char *name, Oid caller, bool quiet_if_not_started, const char *action)
 {
-	catalog_access ca;
-	char	   *state;
+	asp_catalog_access ca;
+	proc_row	row;
 	int64		id;
 
-	catalog_begin(&ca);
-	id = read_processor(name, caller, false, &state);
-	catalog_end(&ca);
-	if (strcmp(state, "STARTED") != 0)
+	asp_catalog_begin(&ca);
+	read_processor(name, caller, false, true, action, &row);
+	asp_catalog_end(&ca);
+	id = row.id;
+	if (strcmp(row.state, "STARTED") != 0)
 	{
 		if (quiet_if_not_started)
 			return;
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("stream processor \"%s\" is not started", name),
-				 errdetail("Its state is %s.", state)));
+				 errdetail("Its state is %s.", row.state)));
 	}
 	if (request_stop(id))
 	{
@@ -576,23 +588,19 @@ stop_processor(const char *name, Oid caller, bool quiet_if_not_started)
 					 errdetail("The processor is marked STOPPED; its worker will stop by itself.")));
 	}
 	/* the worker marked it STOPPED, or there is none: do it here */
-	catalog_begin(&ca);
+	asp_catalog_begin(&ca);
 	set_stopped(id);
-	catalog_end(&ca);
+	asp_catalog_end(&ca);
 }
 
-/*
- * asp_start_processor: SQL function asp.start_processor(name text), like
- * sp.<name>.start().  CREATED, STOPPED or FAILED -> STARTED; the launcher
- * starts a worker for it once the transaction commits.
- */
-Datum
-asp_start_processor(PG_FUNCTION_ARGS)
+/* start_processor: the work of asp.start_processor */
+static Datum
+start_processor(FunctionCallInfo fcinfo, asp_audit_info *ai)
 {
 	char	   *name;
 	Oid			caller = GetUserId();
-	catalog_access ca;
-	char	   *state;
+	asp_catalog_access ca;
+	proc_row	row;
 	int64		id;
 	int			i;
 	bool		busy = false;
@@ -600,13 +608,18 @@ asp_start_processor(PG_FUNCTION_ARGS)
 	Datum		args[1];
 
 	require_preloaded();
+	require_processor_role(true, ai->action, ai->target);
 	name = arg_name(fcinfo);
-	catalog_begin(&ca);
-	id = read_processor(name, caller, true, &state);
-	if (strcmp(state, "STARTED") == 0)
+	asp_catalog_begin(&ca);
+	read_processor(name, caller, true, true, ai->action, &row);
+	id = row.id;
+	if (strcmp(row.state, "STARTED") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("stream processor \"%s\" is already started", name)));
+	/* grants may have changed since it was created */
+	check_runs_as_owner(name, cstring_to_text(row.pipeline), cstring_to_text(row.options),
+						row.owner, ai->action);
 
 	/* reserve a slot, so that the processor surely gets one */
 	LWLockAcquire(asp_shared->lock, LW_EXCLUSIVE);
@@ -643,8 +656,32 @@ asp_start_processor(PG_FUNCTION_ARGS)
 							  "WHERE id OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update asp.processors");
-	catalog_end(&ca);
+	asp_catalog_end(&ca);
 	asp_wake_launcher_at_commit();
+	asp_audit_success(ai, NULL);
+	PG_RETURN_VOID();
+}
+
+/*
+ * asp_start_processor: SQL function asp.start_processor(name text), like
+ * sp.<name>.start().  CREATED, STOPPED or FAILED -> STARTED; the launcher
+ * starts a worker for it once the transaction commits.  The owner's
+ * privileges are checked again (the worker checks them once more).
+ */
+Datum
+asp_start_processor(PG_FUNCTION_ARGS)
+{
+	return asp_audit_run(fcinfo, "processor.start", false, start_processor);
+}
+
+/* stop_processor_body: the work of asp.stop_processor */
+static Datum
+stop_processor_body(FunctionCallInfo fcinfo, asp_audit_info *ai)
+{
+	require_preloaded();
+	require_processor_role(true, ai->action, ai->target);
+	stop_processor(arg_name(fcinfo), GetUserId(), false, ai->action);
+	asp_audit_success(ai, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -655,9 +692,7 @@ asp_start_processor(PG_FUNCTION_ARGS)
 Datum
 asp_stop_processor(PG_FUNCTION_ARGS)
 {
-	require_preloaded();
-	stop_processor(arg_name(fcinfo), GetUserId(), false);
-	PG_RETURN_VOID();
+	return asp_audit_run(fcinfo, "processor.stop", false, stop_processor_body);
 }
 
 /* append_count: ,"key":n */
@@ -676,7 +711,9 @@ Datum
 asp_stats(PG_FUNCTION_ARGS)
 {
 	char	   *name;
-	catalog_access ca;
+	Oid			caller;
+	asp_catalog_access ca;
+	proc_row	row;
 	char	   *state;
 	int64		id;
 	int			i;
@@ -690,9 +727,13 @@ asp_stats(PG_FUNCTION_ARGS)
 
 	require_preloaded();
 	name = arg_name(fcinfo);
-	catalog_begin(&ca);
-	id = read_processor(name, GetUserId(), false, &state);
-	catalog_end(&ca);
+	require_processor_role(false, "processor.stats", name);
+	caller = GetUserId();		/* before acting as the catalog's owner */
+	asp_catalog_begin(&ca);
+	read_processor(name, caller, false, false, "processor.stats", &row);
+	asp_catalog_end(&ca);
+	id = row.id;
+	state = row.state;
 
 	LWLockAcquire(asp_shared->lock, LW_SHARED);
 	i = strcmp(state, "STARTED") == 0 ? asp_slot_find(id) : -1;
@@ -853,7 +894,9 @@ asp_sample(PG_FUNCTION_ARGS)
 	{
 		char	   *name;
 		int			max_docs;
-		catalog_access ca;
+		Oid			caller;
+		asp_catalog_access ca;
+		proc_row	row;
 		char	   *state;
 		int64		id;
 		uint64		skipped;
@@ -871,9 +914,13 @@ asp_sample(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("max_docs must be between 1 and %d", SAMPLE_MAX_DOCS),
 					 errdetail("max_docs is %d.", max_docs)));
-		catalog_begin(&ca);
-		id = read_processor(name, GetUserId(), false, &state);
-		catalog_end(&ca);
+		require_processor_role(false, "processor.sample", name);
+		caller = GetUserId();	/* before acting as the catalog's owner */
+		asp_catalog_begin(&ca);
+		read_processor(name, caller, false, false, "processor.sample", &row);
+		asp_catalog_end(&ca);
+		id = row.id;
+		state = row.state;
 		if (strcmp(state, "STARTED") != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -908,35 +955,47 @@ asp_sample(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 
-/*
- * asp_create_processor: SQL function asp.create_processor(name text,
- * pipeline json, options json DEFAULT '{}'), like sp.createStreamProcessor.
- * The processor belongs to the calling role and is in state CREATED.
- */
-Datum
-asp_create_processor(PG_FUNCTION_ARGS)
+/* create_processor: the work of asp.create_processor */
+static Datum
+create_processor(FunctionCallInfo fcinfo, asp_audit_info *ai)
 {
 	char	   *name;
 	text	   *pipeline;
 	text	   *options;
 	Oid			caller = GetUserId();
-	catalog_access ca;
+	Oid			owner = caller;
+	asp_catalog_access ca;
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, OIDOID};
 	Datum		args[4];
 
 	require_preloaded();
+	require_processor_role(true, ai->action, ai->target);
 	name = arg_name(fcinfo);
 	pipeline = arg_text(fcinfo, 1, "pipeline");
 	options = PG_ARGISNULL(2) ? cstring_to_text("{}") : PG_GETARG_TEXT_PP(2);
+	if (!PG_ARGISNULL(3))
+		owner = PG_GETARG_OID(3);
+	if (owner != caller && !superuser())
+	{
+		asp_refusal r;
+
+		asp_refusal_set(&r, "only superusers may create stream processors owned by another role");
+		snprintf(r.detail, sizeof(r.detail), "Role \"%s\" asked for owner \"%s\".",
+				 GetUserNameFromId(caller, false), GetUserNameFromId(owner, false));
+		snprintf(r.hint, sizeof(r.hint), "Omit owner: the processor belongs to the role that creates it.");
+		asp_refuse(ai->action, name, &r);
+	}
 	check_name(name);
 	validate_pipeline(pipeline);
 	validate_options(options);
+	/* it runs as its owner: the owner must be able to run it */
+	check_runs_as_owner(name, pipeline, options, owner, ai->action);
 
 	args[0] = CStringGetTextDatum(name);
 	args[1] = PointerGetDatum(pipeline);
 	args[2] = PointerGetDatum(options);
-	args[3] = ObjectIdGetDatum(caller);
-	catalog_begin(&ca);
+	args[3] = ObjectIdGetDatum(owner);
+	asp_catalog_begin(&ca);
 	if (SPI_execute_with_args("INSERT INTO asp.processors (name, pipeline, options, owner) "
 							  "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
 							  4, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
@@ -946,27 +1005,38 @@ asp_create_processor(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("stream processor \"%s\" already exists", name),
 				 errhint("Choose another name, or change the processor with asp.modify_processor().")));
-	catalog_end(&ca);
+	asp_catalog_end(&ca);
+	asp_audit_success(ai, psprintf("owner %s", GetUserNameFromId(owner, false)));
 	PG_RETURN_VOID();
 }
 
 /*
- * asp_modify_processor: SQL function asp.modify_processor(name text,
- * pipeline json DEFAULT NULL, options json DEFAULT NULL,
- * resume_from_checkpoint boolean DEFAULT true), like sp.<name>.modify().
- * NULL arguments keep the current value; the processor must not run.
+ * asp_create_processor: SQL function asp.create_processor(name text,
+ * pipeline json, options json DEFAULT '{}', owner regrole DEFAULT NULL),
+ * like sp.createStreamProcessor.  The processor belongs to the calling
+ * role (a superuser may name another owner) and is in state CREATED.
  */
 Datum
-asp_modify_processor(PG_FUNCTION_ARGS)
+asp_create_processor(PG_FUNCTION_ARGS)
+{
+	return asp_audit_run(fcinfo, "processor.create", false, create_processor);
+}
+
+/* modify_processor: the work of asp.modify_processor */
+static Datum
+modify_processor(FunctionCallInfo fcinfo, asp_audit_info *ai)
 {
 	char	   *name;
 	Oid			caller = GetUserId();
-	catalog_access ca;
+	asp_catalog_access ca;
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID};
 	Datum		args[4];
 	char		nulls[5] = "    ";
+	proc_row	row;
+	StringInfoData changed;
 
 	require_preloaded();
+	require_processor_role(true, ai->action, ai->target);
 	name = arg_name(fcinfo);
 	args[0] = CStringGetTextDatum(name);
 	args[1] = PG_ARGISNULL(1) ? (Datum) 0 : PointerGetDatum(PG_GETARG_TEXT_PP(1));
@@ -976,12 +1046,17 @@ asp_modify_processor(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(i))
 			nulls[i] = 'n';
 
-	catalog_begin(&ca);
-	lock_processor(name, caller, "modified");
+	asp_catalog_begin(&ca);
+	lock_processor(name, caller, ai->action, "modified", &row);
 	if (!PG_ARGISNULL(1))
 		validate_pipeline(DatumGetTextPP(args[1]));
 	if (!PG_ARGISNULL(2))
 		validate_options(DatumGetTextPP(args[2]));
+	if (!PG_ARGISNULL(1) || !PG_ARGISNULL(2))
+		check_runs_as_owner(name,
+							PG_ARGISNULL(1) ? cstring_to_text(row.pipeline) : DatumGetTextPP(args[1]),
+							PG_ARGISNULL(2) ? cstring_to_text(row.options) : DatumGetTextPP(args[2]),
+							row.owner, ai->action);
 	if (SPI_execute_with_args("UPDATE asp.processors SET "
 							  "pipeline = COALESCE($2, pipeline), "
 							  "options = COALESCE($3, options), "
@@ -998,7 +1073,55 @@ asp_modify_processor(PG_FUNCTION_ARGS)
 								  1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not delete from asp.checkpoints");
 	}
-	catalog_end(&ca);
+	asp_catalog_end(&ca);
+	initStringInfo(&changed);
+	if (!PG_ARGISNULL(1))
+		appendStringInfoString(&changed, "pipeline");
+	if (!PG_ARGISNULL(2))
+		appendStringInfo(&changed, "%soptions", changed.len ? ", " : "");
+	if (!PG_ARGISNULL(3))
+		appendStringInfo(&changed, "%sresume_from_checkpoint %s", changed.len ? ", " : "",
+						 PG_GETARG_BOOL(3) ? "true" : "false");
+	asp_audit_success(ai, changed.len ? changed.data : NULL);
+	PG_RETURN_VOID();
+}
+
+/*
+ * asp_modify_processor: SQL function asp.modify_processor(name text,
+ * pipeline json DEFAULT NULL, options json DEFAULT NULL,
+ * resume_from_checkpoint boolean DEFAULT true), like sp.<name>.modify().
+ * NULL arguments keep the current value; the processor must not run.
+ */
+Datum
+asp_modify_processor(PG_FUNCTION_ARGS)
+{
+	return asp_audit_run(fcinfo, "processor.modify", false, modify_processor);
+}
+
+/* drop_processor: the work of asp.drop_processor */
+static Datum
+drop_processor(FunctionCallInfo fcinfo, asp_audit_info *ai)
+{
+	char	   *name;
+	Oid			caller = GetUserId();
+	asp_catalog_access ca;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	proc_row	row;
+
+	require_preloaded();
+	require_processor_role(true, ai->action, ai->target);
+	name = arg_name(fcinfo);
+	args[0] = CStringGetTextDatum(name);
+	/* a running processor is stopped first */
+	stop_processor(name, caller, true, ai->action);
+	asp_catalog_begin(&ca);
+	lock_processor(name, caller, ai->action, "dropped", &row);
+	if (SPI_execute_with_args("DELETE FROM asp.processors WHERE name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from asp.processors");
+	asp_catalog_end(&ca);
+	asp_audit_success(ai, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -1009,44 +1132,33 @@ asp_modify_processor(PG_FUNCTION_ARGS)
 Datum
 asp_drop_processor(PG_FUNCTION_ARGS)
 {
-	char	   *name;
-	Oid			caller = GetUserId();
-	catalog_access ca;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-
-	require_preloaded();
-	name = arg_name(fcinfo);
-	args[0] = CStringGetTextDatum(name);
-	/* a running processor is stopped first */
-	stop_processor(name, caller, true);
-	catalog_begin(&ca);
-	lock_processor(name, caller, "dropped");
-	if (SPI_execute_with_args("DELETE FROM asp.processors WHERE name OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete from asp.processors");
-	catalog_end(&ca);
-	PG_RETURN_VOID();
+	return asp_audit_run(fcinfo, "processor.drop", false, drop_processor);
 }
 
 /*
  * asp_list_processors: SQL function asp.list_processors(), like
- * sp.listStreamProcessors(): every processor, in creation order.
+ * sp.listStreamProcessors(): every processor for asp_monitor and
+ * asp_admin, the caller's own (those whose owner's privileges it has) for
+ * others, in creation order.
  */
 Datum
 asp_list_processors(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	catalog_access ca;
+	asp_catalog_access ca;
 	Datum	   *values;
 	bool	   *nulls;
+	Oid			caller = GetUserId();
+	bool		all;
 
 	require_preloaded();
+	require_processor_role(false, "processor.list", NULL);
+	all = asp_has_role(caller, ASP_ROLE_MONITOR);
 	InitMaterializedSRF(fcinfo, 0);
 	values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
 	nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
 
-	catalog_begin(&ca);
+	asp_catalog_begin(&ca);
 	if (SPI_execute("SELECT id, name, state, error_msg, pipeline::pg_catalog.json, "
 					"options::pg_catalog.json, owner::pg_catalog.regrole, created, "
 					"last_modified, last_state_change "
@@ -1058,8 +1170,10 @@ asp_list_processors(PG_FUNCTION_ARGS)
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
+		if (!all && !has_privs_of_role(caller, DatumGetObjectId(values[6])))
+			continue;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	catalog_end(&ca);
+	asp_catalog_end(&ca);
 	return (Datum) 0;
 }

@@ -172,6 +172,8 @@ SELECT * FROM asp.process($$[
 
 -- the writes run with the caller's privileges
 CREATE ROLE asp_merge_reader;
+-- (asp_developer: the role may use the connection "local")
+GRANT asp_developer TO asp_merge_reader;
 GRANT USAGE ON SCHEMA asp, merge_t TO asp_merge_reader;
 GRANT SELECT ON merge_t.readings TO asp_merge_reader;
 SET ROLE asp_merge_reader;

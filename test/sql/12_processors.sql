@@ -135,12 +135,13 @@ SELECT asp.drop_processor('no_options');
 SELECT asp.drop_processor('no_options');
 SELECT name FROM asp.list_processors() ORDER BY id;
 
--- ownership: any role may create processors, which it owns; only their
--- owner (or a superuser) modifies or drops them; the catalog table itself
--- is out of reach
+-- ownership: members of asp_developer create processors, which they own;
+-- only their owner (or asp_admin, or a superuser) modifies or drops them,
+-- and a developer lists only its own; the catalog table itself is out of
+-- reach (roles and privileges in detail: 17_roles)
 CREATE ROLE asp_proc_alice;
 CREATE ROLE asp_proc_bob;
-GRANT USAGE ON SCHEMA asp TO asp_proc_alice, asp_proc_bob;
+GRANT asp_developer TO asp_proc_alice, asp_proc_bob;
 SET ROLE asp_proc_alice;
 SELECT asp.create_processor('alice_p', '[{"$source": {"documents": []}}]');
 SELECT name, CASE WHEN owner::text LIKE 'asp_proc_%' THEN owner::text ELSE '(the superuser)' END AS owner
@@ -179,7 +180,6 @@ RESET ROLE;
 SET ROLE asp_proc_alice;
 SELECT pg_temp.sqlstate_of($q$SELECT asp.drop_processor('calcStats')$q$) AS not_owner;
 RESET ROLE;
-REVOKE USAGE ON SCHEMA asp FROM asp_proc_alice, asp_proc_bob;
 DROP ROLE asp_proc_alice, asp_proc_bob;
 
 -- the catalog is an extension configuration table: pg_dump keeps its rows

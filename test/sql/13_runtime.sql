@@ -105,26 +105,42 @@ SELECT count(*) AS dlq_rows, bool_and(doc->>'errInfo' IS NOT NULL) AS has_err_in
 FROM public.rt_dlq_dlq;
 SELECT asp.drop_processor('rt_dlq');
 
--- a processor whose owner cannot write its sink: FAILED after its retries
+-- a processor whose owner cannot write its sink: refused at creation and
+-- at start; if the privilege goes between the start and the worker's
+-- start, the worker finds out and the processor is FAILED at once
 CREATE TABLE public.rt_locked (_id jsonb PRIMARY KEY, doc jsonb NOT NULL);
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS regress_asp_runtime;
 RESET client_min_messages;
-CREATE ROLE regress_asp_runtime LOGIN;
-GRANT USAGE ON SCHEMA asp TO regress_asp_runtime;
+CREATE ROLE regress_asp_runtime LOGIN IN ROLE asp_developer;
 SET ROLE regress_asp_runtime;
 SELECT asp.create_processor('rt_locked',
   '[{"$source": {"documents": [{"_id": 1}]}},
     {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "rt_locked"}}}]');
+RESET ROLE;
+GRANT INSERT, SELECT, UPDATE ON public.rt_locked TO regress_asp_runtime;
+SET ROLE regress_asp_runtime;
+SELECT asp.create_processor('rt_locked',
+  '[{"$source": {"documents": [{"_id": 1}]}},
+    {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "rt_locked"}}}]');
+RESET ROLE;
+REVOKE INSERT ON public.rt_locked FROM regress_asp_runtime;
+SET ROLE regress_asp_runtime;
 SELECT asp.start_processor('rt_locked');
 RESET ROLE;
+GRANT INSERT ON public.rt_locked TO regress_asp_runtime;
+BEGIN;
+SET LOCAL ROLE regress_asp_runtime;
+SELECT asp.start_processor('rt_locked');
+RESET ROLE;
+REVOKE INSERT, SELECT, UPDATE ON public.rt_locked FROM regress_asp_runtime;
+COMMIT;
 SELECT pg_temp.wait_for($$SELECT state = 'FAILED' FROM asp.list_processors()
                           WHERE name = 'rt_locked'$$) AS failed;
 SELECT state, error_msg FROM asp.list_processors() WHERE name = 'rt_locked';
 SELECT count(*) AS written FROM public.rt_locked;
 -- a FAILED processor can be dropped
 SELECT asp.drop_processor('rt_locked');
-REVOKE USAGE ON SCHEMA asp FROM regress_asp_runtime;
 DROP ROLE regress_asp_runtime;
 
 -- errors
