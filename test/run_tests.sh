@@ -48,6 +48,16 @@ cp -r test/sql expected "$W/test/"
 cp test/regress.conf "$W/"
 [ "$(id -u)" -eq 0 ] && chown -R "$TEST_USER" "$W"
 TESTS=${ASP_TESTS:-$(cd test/sql && ls *.sql | sed 's/\.sql$//' | sort)}
+# live peers for 18_live_connections (read there with psql's \getenv): a
+# librdkafka mock cluster and two MongoDB wire-protocol servers, one with
+# SCRAM-SHA-256; on 127.0.0.1, stopped when this script exits
+. test/servers.sh
+trap 'stop_test_servers; rm -rf "$W"' EXIT
+start_kafka_mock -b 3 -t asp_live_a:2 -t asp_live_b
+start_mongo_server --user asp_live --password 'live-pw-1'
+export ASP_LIVE_MONGO_AUTH_URI=$MONGO_URI
+start_mongo_server
+export ASP_LIVE_MONGO_URI=$MONGO_URI ASP_LIVE_KAFKA=$KAFKA_BOOTSTRAP
 set +e
 ( cd "$W" && as_user "$PGXS_DIR/src/test/regress/pg_regress" \
     --bindir="$PGBIN" --temp-instance="$W/tmp_check" --temp-config="$W/regress.conf" \

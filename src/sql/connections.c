@@ -30,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -320,16 +321,35 @@ unmask(const bson_t *newc, const bson_t *oldc, const bson_t *maskc, bson_t *out)
 	}
 }
 
-/* validate: ERROR unless config is valid for type, naming the key */
+/*
+ * validate: ERROR unless config is valid for type, naming the key, and
+ * unless it makes the library read a file of the database server (a CA,
+ * certificate, key or keytab) while the calling role may not read server
+ * files: such a connection would let its users use any file the server's
+ * account can read as their certificate or key.
+ */
 static void
-validate(const char *type, const bson_t *config)
+validate(const char *type, const bson_t *config, Oid caller)
 {
 	asp_error	err;
 	char	   *msg;
+	char		key[256];
 
 	asp_error_init(&err);
 	if (asp_conn_validate(type, config, &err))
+	{
+		if (asp_conn_server_file(type, config, key, sizeof(key)) &&
+			!has_privs_of_role(caller, ROLE_PG_READ_SERVER_FILES))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to use a file of the database server in connection config key \"%s\"",
+							key),
+					 errdetail("The connection would make the server read that file."),
+					 errhint("Only superusers and roles with privileges of pg_read_server_files may name server files; "
+							 "GRANT pg_read_server_files TO the role, or leave the key out."),
+					 errhidestmt(true)));
 		return;
+	}
 	msg = scrub(type, config, err.message);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -430,7 +450,7 @@ create_connection(FunctionCallInfo fcinfo, asp_audit_info *ai)
 				 errhint("The types are \"kafka\" and \"mongodb\".")));
 	bson_init(&b);
 	parse_config(config, &b);
-	validate(type, &b);
+	validate(type, &b, GetUserId());
 	masked = masked_json(type, &b);
 	bson_destroy(&b);
 
@@ -496,7 +516,7 @@ alter_connection(FunctionCallInfo fcinfo, asp_audit_info *ai)
 	asp_conn_mask(row.type, &oldc, &maskc);
 	bson_init(&merged);
 	unmask(&newc, &oldc, &maskc, &merged);
-	validate(row.type, &merged);
+	validate(row.type, &merged, ca.save_userid);
 	masked = masked_json(row.type, &merged);
 	merged_text = bson_json(&merged);
 	bson_destroy(&newc);

@@ -81,7 +81,21 @@ SELECT name, config, grantees FROM asp.list_connections() WHERE name = 'regress_
 SELECT config FROM asp.connections;
 SELECT asp.alter_connection('regress_kafka', $${"bootstrapServers": "127.0.0.1:1",
   "security": {"protocol": "SASL_SSL", "mechanism": "PLAIN", "username": "u", "password": "******"}}$$);
+-- a file of the database server as a CA or key needs pg_read_server_files
+SELECT asp.create_connection('regress_kafka_ca', 'kafka',
+  '{"bootstrapServers": "127.0.0.1:1", "config": {"ssl.ca.location": "/etc/ssl/certs"}}');
+SELECT asp.alter_connection('regress_kafka', $${"bootstrapServers": "127.0.0.1:1",
+  "config": {"ssl.ca.location": "/etc/ssl/certs"}}$$);
+SELECT asp.create_connection('regress_mongo_ca', 'mongodb',
+  '{"uri": "mongodb://127.0.0.1:1/?tls=true&tlsCAFile=/etc/ssl/certs/ca-certificates.crt"}');
 RESET ROLE;
+GRANT pg_read_server_files TO regress_asp_admin;
+SET ROLE regress_asp_admin;
+SELECT asp.create_connection('regress_kafka_ca', 'kafka',
+  '{"bootstrapServers": "127.0.0.1:1", "config": {"ssl.ca.location": "/etc/ssl/certs"}}');
+SELECT asp.drop_connection('regress_kafka_ca');
+RESET ROLE;
+REVOKE pg_read_server_files FROM regress_asp_admin;
 
 -- asp_developer: its own processors, with the connections granted to it
 SET ROLE regress_asp_dev1;
