@@ -48,7 +48,7 @@ CREATE TABLE asp.connections (
   name text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_-]{1,64}$'),
   type text NOT NULL CHECK (type IN ('kafka', 'mongodb', 'postgres', 'sample')),
   config text NOT NULL DEFAULT '{}',   -- as given (key order kept), secrets included
-  owner oid NOT NULL,                  -- the role that created it
+  owner regrole NOT NULL,              -- the role that created it
   builtin boolean NOT NULL DEFAULT false,
   created timestamptz NOT NULL DEFAULT now(),
   last_modified timestamptz NOT NULL DEFAULT now()
@@ -69,8 +69,8 @@ COMMENT ON TABLE asp.connections IS
  */
 CREATE TABLE asp.connection_grants (
   connection text NOT NULL REFERENCES asp.connections(name) ON DELETE CASCADE,
-  grantee oid NOT NULL,
-  granted_by oid NOT NULL,
+  grantee regrole NOT NULL,
+  granted_by regrole NOT NULL,
   granted timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (connection, grantee)
 );
@@ -190,7 +190,7 @@ CREATE TABLE asp.processors (
   error_msg text,
   pipeline text NOT NULL,          -- the text as given (key order matters; never jsonb)
   options text NOT NULL DEFAULT '{}',
-  owner oid NOT NULL,              -- role oid (regrole in list output)
+  owner regrole NOT NULL,          -- by name in pg_dump output
   created timestamptz NOT NULL DEFAULT now(),
   last_modified timestamptz NOT NULL DEFAULT now(),
   last_state_change timestamptz NOT NULL DEFAULT now(),
