@@ -127,12 +127,18 @@ struct asp_pg_sink
 	bson_t	   *dlqbuf;			/* DLQ document */
 };
 
-static void push_bson_doc(JsonbParseState **ps, const uint8_t *data, uint32_t len,
-						  bool is_array, const char **bad);
+static void doc_to_jbv(const uint8_t *data, uint32_t len, bool is_array, const char **bad,
+					   JsonbValue *out);
 
 
 /* ---------------------------------------------------------------------
  * BSON -> jsonb
+ *
+ * A document becomes a JsonbValue tree built directly (objects get their
+ * pairs sorted and their duplicate keys resolved the way pushJsonbValue
+ * does it: the last value of a key wins), then one JsonbValueToJsonb()
+ * per row object.  Strings point into the document, which outlives the
+ * conversion.
  * ---------------------------------------------------------------------
  */
 
@@ -164,9 +170,19 @@ set_numeric_text(JsonbValue *v, const char *s)
 														 Int32GetDatum(-1)));
 }
 
+/* put2: two decimal digits */
+static inline char *
+put2(char *p, int v)
+{
+	p[0] = (char) ('0' + v / 10);
+	p[1] = (char) ('0' + v % 10);
+	return p + 2;
+}
+
 /*
- * format_iso_date: ms since the epoch as "YYYY-MM-DDTHH:MM:SS[.mmm]Z";
- * false outside the years min_year..9999
+ * format_iso_date: ms since the epoch as "YYYY-MM-DDTHH:MM:SS[.mmm]Z"
+ * (by hand: every date of every output document comes here); false
+ * outside the years min_year..9999 (min_year >= 0)
  */
 static bool
 format_iso_date(int64 ms, int min_year, char *buf, size_t size)
@@ -182,6 +198,7 @@ format_iso_date(int64 ms, int min_year, char *buf, size_t size)
 				mp,
 				d,
 				m;
+	char	   *p = buf;
 
 	/* civil_from_days (H. Hinnant) */
 	z = days + 719468;
@@ -195,38 +212,68 @@ format_iso_date(int64 ms, int min_year, char *buf, size_t size)
 	m = mp < 10 ? mp + 3 : mp - 9;
 	if (m <= 2)
 		y++;
-	if (y < min_year || y > 9999)
+	if (y < min_year || y > 9999 || size < 25)
 		return false;
+	p = put2(p, (int) (y / 100));
+	p = put2(p, (int) (y % 100));
+	*p++ = '-';
+	p = put2(p, (int) m);
+	*p++ = '-';
+	p = put2(p, (int) d);
+	*p++ = 'T';
+	p = put2(p, (int) (rem / 3600000));
+	*p++ = ':';
+	p = put2(p, (int) (rem / 60000 % 60));
+	*p++ = ':';
+	p = put2(p, (int) (rem / 1000 % 60));
 	if (rem % 1000)
-		snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int) y, (int) m, (int) d,
-				 (int) (rem / 3600000), (int) (rem / 60000 % 60), (int) (rem / 1000 % 60),
-				 (int) (rem % 1000));
-	else
-		snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int) y, (int) m, (int) d,
-				 (int) (rem / 3600000), (int) (rem / 60000 % 60), (int) (rem / 1000 % 60));
+	{
+		*p++ = '.';
+		*p++ = (char) ('0' + rem % 1000 / 100);
+		p = put2(p, (int) (rem % 100));
+	}
+	*p++ = 'Z';
+	*p = '\0';
 	return true;
 }
 
-/* push_wrapped: {"key": inner} as a value */
+/* wrap: {"key": inner} into *out */
 static void
-push_wrapped(JsonbParseState **ps, const char *key, JsonbValue *inner)
+wrap(JsonbValue *out, const char *key, const JsonbValue *inner)
 {
-	JsonbValue	k;
+	JsonbPair  *pair = palloc(sizeof(JsonbPair));
 
-	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	set_string(&k, key, strlen(key));
-	pushJsonbValue(ps, WJB_KEY, &k);
-	pushJsonbValue(ps, WJB_VALUE, inner);
-	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	set_string(&pair->key, key, strlen(key));
+	pair->value = *inner;
+	pair->order = 0;
+	out->type = jbvObject;
+	out->val.object.nPairs = 1;
+	out->val.object.pairs = pair;
 }
 
 /*
- * push_fallback: the relaxed extended JSON form of a rare BSON type
+ * unpack_binary: a jbvBinary container as a tree (JsonbValueToJsonb takes
+ * trees only): pushed into a one-element array, whose element it becomes
+ */
+static void
+unpack_binary(JsonbValue *v)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *arr;
+
+	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	pushJsonbValue(&ps, WJB_ELEM, v);
+	arr = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+	*v = arr->val.array.elems[0];
+}
+
+/*
+ * fallback_to_jbv: the relaxed extended JSON form of a rare BSON type
  * (binary, regex, timestamp, code, min/max key, ...), through the text
  * writer of the engine
  */
 static void
-push_fallback(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t *it)
+fallback_to_jbv(const bson_iter_t *it, JsonbValue *out)
 {
 	bson_t		tmp;
 	asp_strbuf	sb;
@@ -258,19 +305,19 @@ push_fallback(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t *i
 	v = getKeyJsonValueFromContainer(&jb->root, "v", 1, NULL);
 	if (v == NULL)
 		elog(ERROR, "extended JSON of a BSON value has no \"v\"");
-	pushJsonbValue(ps, tok, v);
+	if (v->type == jbvBinary)
+		unpack_binary(v);
+	*out = *v;
 }
 
 /*
- * push_bson_value: one BSON value as a jsonb value (tok is WJB_VALUE in an
- * object, WJB_ELEM in an array).  scalarize: for a column that is not of a
- * json type, dates, ObjectIds and decimals become the scalars its input
- * function reads.  *bad is set (and a null pushed) for values PostgreSQL
- * cannot store.
+ * value_to_jbv: one BSON value as a JsonbValue.  scalarize: for a column
+ * that is not of a json type, dates, ObjectIds and decimals become the
+ * scalars its input function reads.  *bad is set (and a null given) for
+ * values PostgreSQL cannot store.
  */
 static void
-push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t *it,
-				bool scalarize, const char **bad)
+value_to_jbv(const bson_iter_t *it, bool scalarize, const char **bad, JsonbValue *out)
 {
 	JsonbValue	v;
 	char		buf[64];
@@ -285,22 +332,19 @@ push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t 
 				if (memchr(s, '\0', len) != NULL)
 				{
 					*bad = "a string holds a NUL character, which PostgreSQL cannot store";
-					v.type = jbvNull;
+					out->type = jbvNull;
 				}
 				else
-					set_string(&v, s, (int) len);
-				pushJsonbValue(ps, tok, &v);
+					set_string(out, s, (int) len);
 				return;
 			}
 		case BSON_TYPE_INT32:
-			v.type = jbvNumeric;
-			v.val.numeric = int64_to_numeric(bson_iter_int32(it));
-			pushJsonbValue(ps, tok, &v);
+			out->type = jbvNumeric;
+			out->val.numeric = int64_to_numeric(bson_iter_int32(it));
 			return;
 		case BSON_TYPE_INT64:
-			v.type = jbvNumeric;
-			v.val.numeric = int64_to_numeric(bson_iter_int64(it));
-			pushJsonbValue(ps, tok, &v);
+			out->type = jbvNumeric;
+			out->val.numeric = int64_to_numeric(bson_iter_int64(it));
 			return;
 		case BSON_TYPE_DOUBLE:
 			{
@@ -309,16 +353,15 @@ push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t 
 				if (isfinite(d))
 				{
 					double_to_shortest_decimal_buf(d, buf);
-					set_numeric_text(&v, buf);
-					pushJsonbValue(ps, tok, &v);
+					set_numeric_text(out, buf);
 					return;
 				}
 				set_string(&v, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity",
 						   isnan(d) ? 3 : d > 0 ? 8 : 9);
 				if (scalarize)
-					pushJsonbValue(ps, tok, &v);
+					*out = v;
 				else
-					push_wrapped(ps, "$numberDouble", &v);
+					wrap(out, "$numberDouble", &v);
 				return;
 			}
 		case BSON_TYPE_DECIMAL128:
@@ -331,29 +374,23 @@ push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t 
 				if (!scalarize)
 				{
 					set_string_copy(&v, s);
-					push_wrapped(ps, "$numberDecimal", &v);
+					wrap(out, "$numberDecimal", &v);
 				}
+				else if (strchr(s, 'N') || strchr(s, 'I'))	/* NaN, Infinity */
+					set_string_copy(out, s);
 				else
-				{
-					if (strchr(s, 'N') || strchr(s, 'I'))	/* NaN, Infinity */
-						set_string_copy(&v, s);
-					else
-						set_numeric_text(&v, s);
-					pushJsonbValue(ps, tok, &v);
-				}
+					set_numeric_text(out, s);
 				return;
 			}
 		case BSON_TYPE_BOOL:
-			v.type = jbvBool;
-			v.val.boolean = bson_iter_bool(it);
-			pushJsonbValue(ps, tok, &v);
+			out->type = jbvBool;
+			out->val.boolean = bson_iter_bool(it);
 			return;
 		case BSON_TYPE_NULL:
 		case BSON_TYPE_UNDEFINED:
 			if (bson_iter_type(it) == BSON_TYPE_UNDEFINED && !scalarize)
 				break;
-			v.type = jbvNull;
-			pushJsonbValue(ps, tok, &v);
+			out->type = jbvNull;
 			return;
 		case BSON_TYPE_DOCUMENT:
 		case BSON_TYPE_ARRAY:
@@ -365,7 +402,7 @@ push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t 
 					bson_iter_document(it, &len, &data);
 				else
 					bson_iter_array(it, &len, &data);
-				push_bson_doc(ps, data, len, BSON_ITER_HOLDS_ARRAY(it), bad);
+				doc_to_jbv(data, len, BSON_ITER_HOLDS_ARRAY(it), bad, out);
 				return;
 			}
 		case BSON_TYPE_DATE_TIME:
@@ -376,9 +413,9 @@ push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t 
 				{
 					set_string_copy(&v, buf);
 					if (scalarize)
-						pushJsonbValue(ps, tok, &v);
+						*out = v;
 					else
-						push_wrapped(ps, "$date", &v);
+						wrap(out, "$date", &v);
 					return;
 				}
 				break;			/* {"$date": {"$numberLong": ...}} */
@@ -387,40 +424,116 @@ push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t 
 			bson_oid_to_string(bson_iter_oid(it), buf);
 			set_string_copy(&v, buf);
 			if (scalarize)
-				pushJsonbValue(ps, tok, &v);
+				*out = v;
 			else
-				push_wrapped(ps, "$oid", &v);
+				wrap(out, "$oid", &v);
 			return;
 		default:
 			break;
 	}
-	push_fallback(ps, tok, it);
+	fallback_to_jbv(it, out);
 }
 
-/* push_bson_doc: a BSON document or array as a jsonb object or array */
+/*
+ * pair_cmp: jsonb's order of object keys (shorter first, then bytewise),
+ * equal keys latest first (pushJsonbValue's rule, so that removing the
+ * duplicates after the first keeps the last value of a key)
+ */
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const JsonbPair *pa = a;
+	const JsonbPair *pb = b;
+	int			res;
+
+	if (pa->key.val.string.len != pb->key.val.string.len)
+		return pa->key.val.string.len > pb->key.val.string.len ? 1 : -1;
+	res = memcmp(pa->key.val.string.val, pb->key.val.string.val, pa->key.val.string.len);
+	if (res == 0)
+		res = pa->order > pb->order ? -1 : 1;
+	return res;
+}
+
+/* sort_pairs: an object's pairs in jsonb's key order, without duplicate keys */
 static void
-push_bson_doc(JsonbParseState **ps, const uint8_t *data, uint32_t len, bool is_array,
-			  const char **bad)
+sort_pairs(JsonbValue *obj)
+{
+	JsonbPair  *pairs = obj->val.object.pairs;
+	int			n = obj->val.object.nPairs;
+	int			i,
+				res;
+
+	if (n < 2)
+		return;
+	/* documents are small: insertion sort */
+	for (i = 1; i < n; i++)
+	{
+		JsonbPair	cur = pairs[i];
+		int			j = i - 1;
+
+		while (j >= 0 && pair_cmp(&pairs[j], &cur) > 0)
+		{
+			pairs[j + 1] = pairs[j];
+			j--;
+		}
+		pairs[j + 1] = cur;
+	}
+	for (i = 1, res = 0; i < n; i++)
+	{
+		if (pairs[i].key.val.string.len == pairs[res].key.val.string.len &&
+			memcmp(pairs[i].key.val.string.val, pairs[res].key.val.string.val,
+				   pairs[i].key.val.string.len) == 0)
+			continue;
+		if (++res != i)
+			pairs[res] = pairs[i];
+	}
+	obj->val.object.nPairs = res + 1;
+}
+
+/* doc_to_jbv: a BSON document or array as a jsonb object or array */
+static void
+doc_to_jbv(const uint8_t *data, uint32_t len, bool is_array, const char **bad, JsonbValue *out)
 {
 	bson_iter_t it;
-	JsonbValue	k;
+	int			n = 0;
 
 	check_stack_depth();
 	if (!bson_iter_init_from_data(&it, data, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("corrupt BSON document in $merge")));
-	pushJsonbValue(ps, is_array ? WJB_BEGIN_ARRAY : WJB_BEGIN_OBJECT, NULL);
 	while (bson_iter_next(&it))
+		n++;
+	bson_iter_init_from_data(&it, data, len);
+	if (is_array)
 	{
-		if (!is_array)
-		{
-			set_string(&k, bson_iter_key(&it), bson_iter_key_len(&it));
-			pushJsonbValue(ps, WJB_KEY, &k);
-		}
-		push_bson_value(ps, is_array ? WJB_ELEM : WJB_VALUE, &it, false, bad);
+		JsonbValue *elems = palloc(sizeof(JsonbValue) * Max(n, 1));
+		int			i = 0;
+
+		while (bson_iter_next(&it))
+			value_to_jbv(&it, false, bad, &elems[i++]);
+		out->type = jbvArray;
+		out->val.array.nElems = i;
+		out->val.array.elems = elems;
+		out->val.array.rawScalar = false;
 	}
-	pushJsonbValue(ps, is_array ? WJB_END_ARRAY : WJB_END_OBJECT, NULL);
+	else
+	{
+		JsonbPair  *pairs = palloc(sizeof(JsonbPair) * Max(n, 1));
+		int			i = 0;
+
+		while (bson_iter_next(&it))
+		{
+			set_string(&pairs[i].key, bson_iter_key(&it), (int) bson_iter_key_len(&it));
+			pairs[i].order = (uint32) i;
+			value_to_jbv(&it, false, bad, &pairs[i].value);
+			i++;
+		}
+		out->type = jbvObject;
+		out->val.object.nPairs = i;
+		out->val.object.pairs = pairs;
+		sort_pairs(out);
+	}
 }
 
 /* find_field: the value at a field path (dotted paths through documents) */
@@ -445,33 +558,34 @@ find_field(const uint8_t *doc, uint32 len, const char *path, bson_iter_t *out)
 static Jsonb *
 make_row(asp_pg_sink *s, const uint8_t *doc, uint32 len, const char **bad)
 {
-	JsonbParseState *ps = NULL;
-	JsonbValue *res;
-	JsonbValue	k;
+	JsonbValue	row;
+	JsonbPair  *pairs = palloc(sizeof(JsonbPair) * Max(s->ncols, 1));
+	int			n = 0;
 	int			i;
 
 	*bad = NULL;
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	for (i = 0; i < s->ncols; i++)
 	{
 		sink_column *c = &s->cols[i];
 		bson_iter_t it;
 
 		if (c->is_doc)
-		{
-			set_string(&k, c->name, strlen(c->name));
-			pushJsonbValue(&ps, WJB_KEY, &k);
-			push_bson_doc(&ps, doc, len, false, bad);
-		}
+			doc_to_jbv(doc, len, false, bad, &pairs[n].value);
 		else if (find_field(doc, len, c->name, &it))
-		{
-			set_string(&k, c->name, strlen(c->name));
-			pushJsonbValue(&ps, WJB_KEY, &k);
-			push_bson_value(&ps, WJB_VALUE, &it, !c->is_json, bad);
-		}
+			value_to_jbv(&it, !c->is_json, bad, &pairs[n].value);
+		else
+			continue;
+		set_string(&pairs[n].key, c->name, strlen(c->name));
+		pairs[n].order = (uint32) n;
+		n++;
 	}
-	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	return *bad ? NULL : JsonbValueToJsonb(res);
+	if (*bad)
+		return NULL;
+	row.type = jbvObject;
+	row.val.object.nPairs = n;
+	row.val.object.pairs = pairs;
+	sort_pairs(&row);
+	return JsonbValueToJsonb(&row);
 }
 
 
@@ -885,11 +999,18 @@ build_statement(asp_pg_sink *s)
 	return sql.data;
 }
 
-/* prepare_plan: SPI_prepare + SPI_keepplan (the caller is connected) */
+/*
+ * prepare_plan: SPI_prepare + SPI_keepplan (the caller is connected).  The
+ * plan is generic: the statement looks rows up by a unique key, which an
+ * index scan per row does best whatever the batch, so planning it again
+ * for each batch (a custom plan, as the plan cache does for the first
+ * executions) would only cost time and may pick a hash join over the
+ * whole table while it is small.
+ */
 static SPIPlanPtr
 prepare_plan(const char *sql, Oid argtype)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, 1, &argtype);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, 1, &argtype, CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
