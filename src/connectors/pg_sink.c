@@ -52,6 +52,7 @@
 #include "nodes/nodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -1184,8 +1185,24 @@ try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		int			rc = SPI_execute_plan(plan, &arg, " ", false, 0);
+		int			nestlevel = NewGUCNestLevel();
+		int			rc;
 
+		/*
+		 * Rows are looked up by their unique key: an index scan per row,
+		 * whatever the size of the table when the plan is made (the plan is
+		 * kept while the sink is open, and a table that was small then, or
+		 * never analyzed, would get a hash join over all of it).  The
+		 * settings return at the end of the subtransaction.
+		 */
+		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		rc = SPI_execute_plan(plan, &arg, " ", false, 0);
+		AtEOXact_GUC(true, nestlevel);
 		if (rc < 0)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		ReleaseCurrentSubTransaction();
