@@ -50,6 +50,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -119,6 +120,9 @@ struct asp_pg_sink
 	char	   *key_index;		/* name of the unique index on the 'on' columns */
 
 	SPIPlanPtr	plan;			/* the batch statement */
+	bool		plain_ok;		/* merge: a plain INSERT may stand for it (see below) */
+	SPIPlanPtr	insert_plan;	/* that INSERT, prepared on first use */
+	bool		try_insert;		/* the last batch had only new keys: try it first */
 
 	sink_entry *batch;
 	int			n;
@@ -726,6 +730,7 @@ read_table(asp_pg_sink *s, Oid relid)
 	AttrNumber	keyatt[MAX_ON_FIELDS];
 	List	   *deparse_cxt = NIL;
 	List	   *indexes;
+	bool		has_defaults = false;
 	ListCell   *lc;
 	int			i,
 				j;
@@ -743,6 +748,8 @@ read_table(asp_pg_sink *s, Oid relid)
 		Form_pg_attribute att = TupleDescAttr(td, i);
 		sink_column *c;
 
+		if (!att->attisdropped && (att->atthasdef || att->attgenerated || att->attidentity))
+			has_defaults = true;
 		if (att->attisdropped || att->attgenerated || att->attidentity)
 			continue;
 		c = &s->cols[s->ncols++];
@@ -814,6 +821,20 @@ read_table(asp_pg_sink *s, Oid relid)
 		}
 	}
 	list_free(indexes);
+
+	/*
+	 * whenMatched "merge" of a batch whose keys are all new is a plain
+	 * INSERT.  It may be tried first only where it cannot behave
+	 * differently from the merge statement: a plain table without
+	 * triggers or row-level security, on which the user may UPDATE as the
+	 * merge statement requires, and without defaults, identity or
+	 * generated columns (a failed attempt must leave no trace, and a
+	 * sequence would keep the values it took).
+	 */
+	s->plain_ok = s->wm == WM_MERGE && !s->discard && !has_defaults &&
+		rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == NULL &&
+		!rel->rd_rel->relrowsecurity &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) == ACLCHECK_OK;
 	table_close(rel, NoLock);
 
 	if (s->key_index == NULL)
@@ -932,6 +953,23 @@ append_update(asp_pg_sink *s, StringInfo sql, const char *from)
 						 s->cols[i].qname);
 		first = false;
 	}
+}
+
+/* build_insert: the plain INSERT of a batch (its keys all new), in order */
+static char *
+build_insert(asp_pg_sink *s)
+{
+	StringInfoData sql;
+	StringInfoData src;
+
+	initStringInfo(&sql);
+	initStringInfo(&src);
+	appendStringInfoChar(&src, '(');
+	append_src(s, &src);
+	appendStringInfoString(&src, ") AS s ORDER BY s.\"asp#n\"");
+	append_insert(s, &sql, src.data);
+	pfree(src.data);
+	return sql.data;
 }
 
 /* build_statement: the batch statement for whenMatched/whenNotMatched */
@@ -1060,6 +1098,7 @@ asp_pg_sink_open(const bson_value_t *merge_spec, asp_output_fn out, void *ud)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	s->plan = prepare_plan(sql, JSONBARRAYOID);
+	s->try_insert = s->plain_ok;
 	SPI_finish();
 
 	s->batch = palloc0(sizeof(sink_entry) * SINK_BATCH);
@@ -1175,7 +1214,7 @@ is_document_error(int sqlerrcode)
  * errors are raised.  The caller is connected to SPI.
  */
 static ErrorData *
-try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg)
+try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg, uint64 *processed)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -1205,6 +1244,8 @@ try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg)
 		AtEOXact_GUC(true, nestlevel);
 		if (rc < 0)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		if (processed)
+			*processed = SPI_processed;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -1259,7 +1300,7 @@ entry_reason(asp_pg_sink *s, const sink_entry *e, const ErrorData *edata)
 				c->probe = prepare_plan(sql.data, JSONBOID);
 				pfree(sql.data);
 			}
-			perr = try_plan(s, c->probe, JsonbPGetDatum(e->row));
+			perr = try_plan(s, c->probe, JsonbPGetDatum(e->row), NULL);
 			if (perr)
 				return psprintf("column \"%s\" (%s): %s", c->name, c->typname, perr->message);
 		}
@@ -1290,7 +1331,36 @@ asp_pg_sink_flush(asp_pg_sink *s)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		edata = try_plan(s, s->plan, PointerGetDatum(arr));
+		edata = NULL;
+		if (s->try_insert)
+		{
+			/*
+			 * The last batch had only new keys: try this one as a plain
+			 * INSERT, which does not look every key up first.  If a key
+			 * exists (or anything else fails) it rolls back and the merge
+			 * statement runs, as it would have; batches then use the merge
+			 * statement until one of them inserts all its documents again.
+			 */
+			if (s->insert_plan == NULL)
+			{
+				MemoryContext cur = MemoryContextSwitchTo(s->cxt);
+
+				s->insert_plan = prepare_plan(build_insert(s), JSONBARRAYOID);
+				MemoryContextSwitchTo(cur);
+			}
+			if (try_plan(s, s->insert_plan, PointerGetDatum(arr), NULL) == NULL)
+				arr = NULL;		/* written */
+			else
+				s->try_insert = false;
+		}
+		if (arr != NULL)
+		{
+			uint64		inserted = 0;
+
+			edata = try_plan(s, s->plan, PointerGetDatum(arr), &inserted);
+			if (edata == NULL && s->plain_ok && inserted == (uint64) nrows)
+				s->try_insert = true;
+		}
 		if (edata != NULL)
 		{
 			/* again document by document, so only the bad ones fail */
@@ -1305,7 +1375,7 @@ asp_pg_sink_flush(asp_pg_sink *s)
 					continue;
 				one = JsonbPGetDatum(e->row);
 				arr = construct_array(&one, 1, JSONBOID, -1, false, TYPALIGN_INT);
-				derr = try_plan(s, s->plan, PointerGetDatum(arr));
+				derr = try_plan(s, s->plan, PointerGetDatum(arr), NULL);
 				if (derr)
 				{
 					MemoryContextSwitchTo(s->batch_cxt);
@@ -1416,6 +1486,8 @@ asp_pg_sink_free(asp_pg_sink *s)
 		bson_destroy(s->dlqbuf);
 	if (s->plan)
 		SPI_freeplan(s->plan);
+	if (s->insert_plan)
+		SPI_freeplan(s->insert_plan);
 	for (i = 0; i < s->ncols; i++)
 		if (s->cols[i].probe)
 			SPI_freeplan(s->cols[i].probe);
