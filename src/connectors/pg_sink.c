@@ -104,6 +104,7 @@ struct asp_pg_sink
 {
 	MemoryContext cxt;			/* lives as long as the sink */
 	MemoryContext batch_cxt;	/* reset after each batch */
+	MemoryContext row_cxt;		/* a row object's tree, reset for each row */
 	asp_output_fn out;
 	void	   *ud;
 
@@ -1103,7 +1104,14 @@ asp_pg_sink_open(const bson_value_t *merge_spec, asp_output_fn out, void *ud)
 
 	s->batch = palloc0(sizeof(sink_entry) * SINK_BATCH);
 	s->keyset = palloc0(sizeof(uint64) * SINK_KEYSET);
-	s->batch_cxt = AllocSetContextCreate(cxt, "asp $merge batch", ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * A batch's memory (documents, rows, the array of rows) is kept from
+	 * one batch to the next (its first block survives a reset), so that
+	 * it is not given back to the kernel and faulted in again each time
+	 */
+	s->batch_cxt = AllocSetContextCreate(cxt, "asp $merge batch", 1024 * 1024,
+										 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	s->row_cxt = AllocSetContextCreate(cxt, "asp $merge row", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(old);
 
 	/* libbson allocations last: nothing above may leak them */
@@ -1462,9 +1470,20 @@ asp_pg_sink_write(asp_pg_sink *s, const uint8_t *doc, uint32_t len)
 							 s->on[bad_on]);
 	else
 	{
-		e->row = make_row(s, e->doc, len, &bad);
-		if (e->row == NULL)
+		Jsonb	   *row;
+
+		/* the tree and the conversion's buffer are garbage once copied */
+		MemoryContextReset(s->row_cxt);
+		MemoryContextSwitchTo(s->row_cxt);
+		row = make_row(s, e->doc, len, &bad);
+		MemoryContextSwitchTo(s->batch_cxt);
+		if (row == NULL)
 			e->reason = pstrdup(bad);
+		else
+		{
+			e->row = palloc(VARSIZE(row));
+			memcpy(e->row, row, VARSIZE(row));
+		}
 	}
 	MemoryContextSwitchTo(old);
 	s->n++;
