@@ -1268,8 +1268,26 @@ try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg, uint64 *processed)
 		CurrentResourceOwner = oldowner;
 		if (!is_document_error(edata->sqlerrcode))
 		{
+			MemoryContext keep = MemoryContextSwitchTo(TopTransactionContext);
+
+			/*
+			 * ReThrowError copies the messages but not these fields, which
+			 * CopyErrorData may have copied into the batch context: it goes
+			 * with the sink, which callers free while the error unwinds
+			 */
+			if (edata->filename)
+				edata->filename = pstrdup(edata->filename);
+			if (edata->funcname)
+				edata->funcname = pstrdup(edata->funcname);
+			if (edata->domain)
+				edata->domain = pstrdup(edata->domain);
+			if (edata->context_domain)
+				edata->context_domain = pstrdup(edata->context_domain);
+			if (edata->message_id)
+				edata->message_id = pstrdup(edata->message_id);
 			/* say what was being done, not the generated statement */
 			edata->context = psprintf("$merge into table %s", s->qualname);
+			MemoryContextSwitchTo(keep);
 			ReThrowError(edata);
 		}
 	}
