@@ -1099,7 +1099,7 @@ asp_pg_sink_open(const bson_value_t *merge_spec, asp_output_fn out, void *ud)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	s->plan = prepare_plan(sql, JSONBARRAYOID);
-	s->try_insert = s->plain_ok;
+	s->try_insert = false;		/* until a batch shows that keys are new */
 	SPI_finish();
 
 	s->batch = palloc0(sizeof(sink_entry) * SINK_BATCH);

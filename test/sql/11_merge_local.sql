@@ -213,8 +213,8 @@ SELECT window_start AT TIME ZONE 'UTC' AS window_start, count(*) AS groups,
 FROM merge_t.solar_stats GROUP BY 1 ORDER BY 1;
 SELECT group_id, count(*) AS windows FROM merge_t.solar_stats GROUP BY 1 ORDER BY 1;
 
--- batches of new keys are written by a plain INSERT; a later batch with a key
--- that exists falls back to the merge statement (documents 1,000 and up are
+-- after a batch of only new keys the next one is tried as a plain INSERT; a key
+-- that exists makes it fall back to the merge statement (documents 1,001 to 2,000 are
 -- the second batch; _id 1500 exists and is merged, keeping its other fields)
 CREATE TABLE merge_t.batches (_id jsonb PRIMARY KEY, doc jsonb NOT NULL);
 INSERT INTO merge_t.batches VALUES ('1500', '{"_id": 1500, "kept": true, "v": -1}');
