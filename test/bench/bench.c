@@ -21,6 +21,10 @@
  *	 S3  the same timeField and accumulators in a $hoppingWindow 10 s / 2 s,
  *		 $group by device_id, over 10,000 devices; half way through the
  *		 first run it measures window state bytes per open (window, key)
+ *	 S2g P2's pipeline (processor.sh) without its $merge, fed by the
+ *		 generator a processor's worker uses (10 devices in 10 groups, from
+ *		 2024-05-01T00:00:00Z), generating each document in the timed loop:
+ *		 the processor figure P2 against it is what the worker adds
  *
  * The baseline (baseline.sh, given with --baseline) loads the same JSON
  * into a PostgreSQL table of jsonb and times the equivalent GROUP BY.  If

@@ -20,16 +20,17 @@
 # checkpoint, at stop), then with '1s' and "rate": 100 in options.sample
 # (100 readings per device per second instead of 2: each 10-second window
 # gets 1,000 documents per group instead of 20, so the sink writes one row
-# per 1,000 documents instead of one per 20).  A run is over when the worker idles: its CPU time and its newest
-# asp.sample document unchanged for 1 s (and, with '1s', asp.stats showing
-# inputMessageCount = N).  The worker's CPU time is utime + stime of its
+# per 1,000 documents instead of one per 20).  A run is over when the
+# worker idles: its CPU time and its newest asp.sample document unchanged
+# for 1 s (and, with '1s', asp.stats showing inputMessageCount = N).  The worker's CPU time is utime + stime of its
 # /proc/<pid>/stat (pid from pg_stat_activity), read before the stop; the
 # stop (final checkpoint) is not counted.  After the stop, the sink table
 # (one row per (group_id, window start)) gives the sum of n, which must
 # equal N.
 #
 # Output, one line per run, read by bench.c:
-#	 PROC interval=<i> docs=<N> cpu_s=<s> wall_s=<s> rows=<r> sum_n=<n> dlq=<d> stats_in=<c> gen_rate=<r>
+#	 PROC interval=<i> docs=<N> cpu_s=<s> wall_s=<s> rows=<r> sum_n=<n> dlq=<d>
+#		  stats_in=<c> gen_rate=<options.sample.rate, 0 if not given>
 # or, when the processor cannot run, a single line
 #	 PROCSKIP <reason>
 # and exit status 3.  Everything it started is stopped and its scratch
