@@ -36,6 +36,7 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <time.h>
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -124,6 +125,7 @@ struct asp_pg_sink
 	bool		plain_ok;		/* merge: a plain INSERT may stand for it (see below) */
 	SPIPlanPtr	insert_plan;	/* that INSERT, prepared on first use */
 	bool		try_insert;		/* the last batch had only new keys: try it first */
+	uint64		write_ns;		/* time in asp_pg_sink_flush, see asp_pg_sink_take_time_ns */
 
 	sink_entry *batch;
 	int			n;
@@ -1343,9 +1345,12 @@ asp_pg_sink_flush(asp_pg_sink *s)
 	int			nrows = 0;
 	int			i;
 	ErrorData  *edata;
+	struct timespec t0,
+				t1;
 
 	if (s->n == 0)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	old = MemoryContextSwitchTo(s->batch_cxt);
 	rows = palloc(sizeof(Datum) * s->n);
 	for (i = 0; i < s->n; i++)
@@ -1425,6 +1430,22 @@ asp_pg_sink_flush(asp_pg_sink *s)
 	s->n = 0;
 	memset(s->keyset, 0, sizeof(uint64) * SINK_KEYSET);
 	MemoryContextReset(s->batch_cxt);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->write_ns += (uint64) ((t1.tv_sec - t0.tv_sec) * INT64CONST(1000000000) +
+							 (t1.tv_nsec - t0.tv_nsec));
+}
+
+/* asp_pg_sink_take_time_ns: see pg_sink.h */
+uint64
+asp_pg_sink_take_time_ns(asp_pg_sink *s)
+{
+	uint64		ns;
+
+	if (s == NULL)
+		return 0;
+	ns = s->write_ns;
+	s->write_ns = 0;
+	return ns;
 }
 
 /* asp_pg_sink_write: see pg_sink.h */
