@@ -11,17 +11,20 @@
  *   (_id jsonb PRIMARY KEY, doc jsonb NOT NULL).
  * - Each document becomes a jsonb "row object" keyed by column name: the
  *   value of the field (or dotted path) named like the column, converted
- *   straight from BSON with pushJsonbValue; a json/jsonb column named
+ *   straight from BSON (bson_jsonb.c); a json/jsonb column named
  *   "doc" gets the whole document.  Columns of json types keep BSON types
  *   as relaxed extended JSON ({"$date": ...}, {"$oid": ...}) so the data
  *   round-trips; other columns get scalars their input functions read
  *   (dates as ISO-8601 text, ObjectIds as hex).
  * - Up to SINK_BATCH row objects are written by one statement that takes
  *   them as a jsonb[] and coerces them with jsonb_to_record; the statement
- *   is prepared once per run.  whenMatched/whenNotMatched choose it:
- *   INSERT (fail), INSERT ... ON CONFLICT DO UPDATE (replace) / DO NOTHING
- *   (keepExisting), UPDATE then INSERT of the rest (merge: only the fields
- *   present change), or UPDATE alone (whenNotMatched "discard").
+ *   is prepared once per sink, with a generic plan of index lookups.
+ *   whenMatched/whenNotMatched choose it: INSERT (fail), INSERT ... ON
+ *   CONFLICT DO UPDATE (replace) / DO NOTHING (keepExisting), UPDATE then
+ *   INSERT of the rest (merge: only the fields present change), or UPDATE
+ *   alone (whenNotMatched "discard").  For merge into a plain table, a
+ *   batch that follows one of only new keys is first tried as a plain
+ *   INSERT (no lookups), and on failure rolled back and merged.
  * - A batch runs in a subtransaction.  If it fails on a per-document error
  *   (bad value for a column, constraint violation, duplicate key with
  *   "fail"), it is rolled back and its documents are written one by one,
@@ -36,6 +39,7 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <time.h>
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -50,8 +54,10 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -62,6 +68,7 @@
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
+#include "connectors/bson_jsonb.h"
 #include "connectors/pg_sink.h"
 #include "engine/json_out.h"
 
@@ -102,6 +109,7 @@ struct asp_pg_sink
 {
 	MemoryContext cxt;			/* lives as long as the sink */
 	MemoryContext batch_cxt;	/* reset after each batch */
+	MemoryContext row_cxt;		/* a row object's tree, reset for each row */
 	asp_output_fn out;
 	void	   *ud;
 
@@ -118,6 +126,10 @@ struct asp_pg_sink
 	char	   *key_index;		/* name of the unique index on the 'on' columns */
 
 	SPIPlanPtr	plan;			/* the batch statement */
+	bool		plain_ok;		/* merge: a plain INSERT may stand for it (see below) */
+	SPIPlanPtr	insert_plan;	/* that INSERT, prepared on first use */
+	bool		try_insert;		/* the last batch had only new keys: try it first */
+	uint64		write_ns;		/* time in asp_pg_sink_flush, see asp_pg_sink_take_time_ns */
 
 	sink_entry *batch;
 	int			n;
@@ -127,301 +139,10 @@ struct asp_pg_sink
 	bson_t	   *dlqbuf;			/* DLQ document */
 };
 
-static void push_bson_doc(JsonbParseState **ps, const uint8_t *data, uint32_t len,
-						  bool is_array, const char **bad);
-
-
 /* ---------------------------------------------------------------------
- * BSON -> jsonb
+ * Row objects
  * ---------------------------------------------------------------------
  */
-
-/* set_string: a jsonb string value (not copied) */
-static void
-set_string(JsonbValue *v, const char *s, int len)
-{
-	v->type = jbvString;
-	v->val.string.val = (char *) s;
-	v->val.string.len = len;
-}
-
-/* set_string_copy: a jsonb string value from a transient buffer */
-static void
-set_string_copy(JsonbValue *v, const char *s)
-{
-	size_t		len = strlen(s);
-
-	set_string(v, pnstrdup(s, len), (int) len);
-}
-
-/* set_numeric_text: a jsonb numeric from its decimal text */
-static void
-set_numeric_text(JsonbValue *v, const char *s)
-{
-	v->type = jbvNumeric;
-	v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
-														 ObjectIdGetDatum(InvalidOid),
-														 Int32GetDatum(-1)));
-}
-
-/*
- * format_iso_date: ms since the epoch as "YYYY-MM-DDTHH:MM:SS[.mmm]Z";
- * false outside the years min_year..9999
- */
-static bool
-format_iso_date(int64 ms, int min_year, char *buf, size_t size)
-{
-	int64		days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-	int64		rem = ms - days * 86400000;
-	int64		z,
-				era,
-				doe,
-				yoe,
-				y,
-				doy,
-				mp,
-				d,
-				m;
-
-	/* civil_from_days (H. Hinnant) */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	if (m <= 2)
-		y++;
-	if (y < min_year || y > 9999)
-		return false;
-	if (rem % 1000)
-		snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int) y, (int) m, (int) d,
-				 (int) (rem / 3600000), (int) (rem / 60000 % 60), (int) (rem / 1000 % 60),
-				 (int) (rem % 1000));
-	else
-		snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int) y, (int) m, (int) d,
-				 (int) (rem / 3600000), (int) (rem / 60000 % 60), (int) (rem / 1000 % 60));
-	return true;
-}
-
-/* push_wrapped: {"key": inner} as a value */
-static void
-push_wrapped(JsonbParseState **ps, const char *key, JsonbValue *inner)
-{
-	JsonbValue	k;
-
-	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	set_string(&k, key, strlen(key));
-	pushJsonbValue(ps, WJB_KEY, &k);
-	pushJsonbValue(ps, WJB_VALUE, inner);
-	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-}
-
-/*
- * push_fallback: the relaxed extended JSON form of a rare BSON type
- * (binary, regex, timestamp, code, min/max key, ...), through the text
- * writer of the engine
- */
-static void
-push_fallback(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t *it)
-{
-	bson_t		tmp;
-	asp_strbuf	sb;
-	bool		ok;
-	Jsonb	   *jb;
-	JsonbValue *v;
-
-	bson_init(&tmp);
-	asp_strbuf_init(&sb);
-	ok = bson_append_iter(&tmp, "v", 1, it) &&
-		asp_bson_to_json(bson_get_data(&tmp), tmp.len, false, &sb);
-	bson_destroy(&tmp);
-	if (!ok)
-	{
-		asp_strbuf_free(&sb);
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not convert a BSON value to JSON")));
-	}
-	PG_TRY();
-	{
-		jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(sb.data)));
-	}
-	PG_FINALLY();
-	{
-		asp_strbuf_free(&sb);
-	}
-	PG_END_TRY();
-	v = getKeyJsonValueFromContainer(&jb->root, "v", 1, NULL);
-	if (v == NULL)
-		elog(ERROR, "extended JSON of a BSON value has no \"v\"");
-	pushJsonbValue(ps, tok, v);
-}
-
-/*
- * push_bson_value: one BSON value as a jsonb value (tok is WJB_VALUE in an
- * object, WJB_ELEM in an array).  scalarize: for a column that is not of a
- * json type, dates, ObjectIds and decimals become the scalars its input
- * function reads.  *bad is set (and a null pushed) for values PostgreSQL
- * cannot store.
- */
-static void
-push_bson_value(JsonbParseState **ps, JsonbIteratorToken tok, const bson_iter_t *it,
-				bool scalarize, const char **bad)
-{
-	JsonbValue	v;
-	char		buf[64];
-
-	switch (bson_iter_type(it))
-	{
-		case BSON_TYPE_UTF8:
-			{
-				uint32_t	len;
-				const char *s = bson_iter_utf8(it, &len);
-
-				if (memchr(s, '\0', len) != NULL)
-				{
-					*bad = "a string holds a NUL character, which PostgreSQL cannot store";
-					v.type = jbvNull;
-				}
-				else
-					set_string(&v, s, (int) len);
-				pushJsonbValue(ps, tok, &v);
-				return;
-			}
-		case BSON_TYPE_INT32:
-			v.type = jbvNumeric;
-			v.val.numeric = int64_to_numeric(bson_iter_int32(it));
-			pushJsonbValue(ps, tok, &v);
-			return;
-		case BSON_TYPE_INT64:
-			v.type = jbvNumeric;
-			v.val.numeric = int64_to_numeric(bson_iter_int64(it));
-			pushJsonbValue(ps, tok, &v);
-			return;
-		case BSON_TYPE_DOUBLE:
-			{
-				double		d = bson_iter_double(it);
-
-				if (isfinite(d))
-				{
-					double_to_shortest_decimal_buf(d, buf);
-					set_numeric_text(&v, buf);
-					pushJsonbValue(ps, tok, &v);
-					return;
-				}
-				set_string(&v, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity",
-						   isnan(d) ? 3 : d > 0 ? 8 : 9);
-				if (scalarize)
-					pushJsonbValue(ps, tok, &v);
-				else
-					push_wrapped(ps, "$numberDouble", &v);
-				return;
-			}
-		case BSON_TYPE_DECIMAL128:
-			{
-				bson_decimal128_t dec;
-				char		s[BSON_DECIMAL128_STRING];
-
-				bson_iter_decimal128(it, &dec);
-				bson_decimal128_to_string(&dec, s);
-				if (!scalarize)
-				{
-					set_string_copy(&v, s);
-					push_wrapped(ps, "$numberDecimal", &v);
-				}
-				else
-				{
-					if (strchr(s, 'N') || strchr(s, 'I'))	/* NaN, Infinity */
-						set_string_copy(&v, s);
-					else
-						set_numeric_text(&v, s);
-					pushJsonbValue(ps, tok, &v);
-				}
-				return;
-			}
-		case BSON_TYPE_BOOL:
-			v.type = jbvBool;
-			v.val.boolean = bson_iter_bool(it);
-			pushJsonbValue(ps, tok, &v);
-			return;
-		case BSON_TYPE_NULL:
-		case BSON_TYPE_UNDEFINED:
-			if (bson_iter_type(it) == BSON_TYPE_UNDEFINED && !scalarize)
-				break;
-			v.type = jbvNull;
-			pushJsonbValue(ps, tok, &v);
-			return;
-		case BSON_TYPE_DOCUMENT:
-		case BSON_TYPE_ARRAY:
-			{
-				const uint8_t *data;
-				uint32_t	len;
-
-				if (BSON_ITER_HOLDS_DOCUMENT(it))
-					bson_iter_document(it, &len, &data);
-				else
-					bson_iter_array(it, &len, &data);
-				push_bson_doc(ps, data, len, BSON_ITER_HOLDS_ARRAY(it), bad);
-				return;
-			}
-		case BSON_TYPE_DATE_TIME:
-			{
-				int64		ms = bson_iter_date_time(it);
-
-				if (format_iso_date(ms, scalarize ? 1 : 1970, buf, sizeof(buf)))
-				{
-					set_string_copy(&v, buf);
-					if (scalarize)
-						pushJsonbValue(ps, tok, &v);
-					else
-						push_wrapped(ps, "$date", &v);
-					return;
-				}
-				break;			/* {"$date": {"$numberLong": ...}} */
-			}
-		case BSON_TYPE_OID:
-			bson_oid_to_string(bson_iter_oid(it), buf);
-			set_string_copy(&v, buf);
-			if (scalarize)
-				pushJsonbValue(ps, tok, &v);
-			else
-				push_wrapped(ps, "$oid", &v);
-			return;
-		default:
-			break;
-	}
-	push_fallback(ps, tok, it);
-}
-
-/* push_bson_doc: a BSON document or array as a jsonb object or array */
-static void
-push_bson_doc(JsonbParseState **ps, const uint8_t *data, uint32_t len, bool is_array,
-			  const char **bad)
-{
-	bson_iter_t it;
-	JsonbValue	k;
-
-	check_stack_depth();
-	if (!bson_iter_init_from_data(&it, data, len))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupt BSON document in $merge")));
-	pushJsonbValue(ps, is_array ? WJB_BEGIN_ARRAY : WJB_BEGIN_OBJECT, NULL);
-	while (bson_iter_next(&it))
-	{
-		if (!is_array)
-		{
-			set_string(&k, bson_iter_key(&it), bson_iter_key_len(&it));
-			pushJsonbValue(ps, WJB_KEY, &k);
-		}
-		push_bson_value(ps, is_array ? WJB_ELEM : WJB_VALUE, &it, false, bad);
-	}
-	pushJsonbValue(ps, is_array ? WJB_END_ARRAY : WJB_END_OBJECT, NULL);
-}
 
 /* find_field: the value at a field path (dotted paths through documents) */
 static bool
@@ -445,33 +166,36 @@ find_field(const uint8_t *doc, uint32 len, const char *path, bson_iter_t *out)
 static Jsonb *
 make_row(asp_pg_sink *s, const uint8_t *doc, uint32 len, const char **bad)
 {
-	JsonbParseState *ps = NULL;
-	JsonbValue *res;
-	JsonbValue	k;
+	JsonbValue	row;
+	JsonbPair  *pairs = palloc(sizeof(JsonbPair) * Max(s->ncols, 1));
+	int			n = 0;
 	int			i;
 
 	*bad = NULL;
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	for (i = 0; i < s->ncols; i++)
 	{
 		sink_column *c = &s->cols[i];
 		bson_iter_t it;
 
 		if (c->is_doc)
-		{
-			set_string(&k, c->name, strlen(c->name));
-			pushJsonbValue(&ps, WJB_KEY, &k);
-			push_bson_doc(&ps, doc, len, false, bad);
-		}
+			asp_bson_doc_to_jbv(doc, len, false, bad, &pairs[n].value);
 		else if (find_field(doc, len, c->name, &it))
-		{
-			set_string(&k, c->name, strlen(c->name));
-			pushJsonbValue(&ps, WJB_KEY, &k);
-			push_bson_value(&ps, WJB_VALUE, &it, !c->is_json, bad);
-		}
+			asp_bson_value_to_jbv(&it, !c->is_json, bad, &pairs[n].value);
+		else
+			continue;
+		pairs[n].key.type = jbvString;
+		pairs[n].key.val.string.val = c->name;
+		pairs[n].key.val.string.len = (int) strlen(c->name);
+		pairs[n].order = (uint32) n;
+		n++;
 	}
-	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	return *bad ? NULL : JsonbValueToJsonb(res);
+	if (*bad)
+		return NULL;
+	row.type = jbvObject;
+	row.val.object.nPairs = n;
+	row.val.object.pairs = pairs;
+	asp_jbv_sort_pairs(&row);
+	return JsonbValueToJsonb(&row);
 }
 
 
@@ -611,6 +335,7 @@ read_table(asp_pg_sink *s, Oid relid)
 	AttrNumber	keyatt[MAX_ON_FIELDS];
 	List	   *deparse_cxt = NIL;
 	List	   *indexes;
+	bool		has_defaults = false;
 	ListCell   *lc;
 	int			i,
 				j;
@@ -628,6 +353,8 @@ read_table(asp_pg_sink *s, Oid relid)
 		Form_pg_attribute att = TupleDescAttr(td, i);
 		sink_column *c;
 
+		if (!att->attisdropped && (att->atthasdef || att->attgenerated || att->attidentity))
+			has_defaults = true;
 		if (att->attisdropped || att->attgenerated || att->attidentity)
 			continue;
 		c = &s->cols[s->ncols++];
@@ -699,6 +426,20 @@ read_table(asp_pg_sink *s, Oid relid)
 		}
 	}
 	list_free(indexes);
+
+	/*
+	 * whenMatched "merge" of a batch whose keys are all new is a plain
+	 * INSERT.  It may be tried first only where it cannot behave
+	 * differently from the merge statement: a plain table without
+	 * triggers or row-level security, on which the user may UPDATE as the
+	 * merge statement requires, and without defaults, identity or
+	 * generated columns (a failed attempt must leave no trace, and a
+	 * sequence would keep the values it took).
+	 */
+	s->plain_ok = s->wm == WM_MERGE && !s->discard && !has_defaults &&
+		rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == NULL &&
+		!rel->rd_rel->relrowsecurity &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) == ACLCHECK_OK;
 	table_close(rel, NoLock);
 
 	if (s->key_index == NULL)
@@ -819,6 +560,23 @@ append_update(asp_pg_sink *s, StringInfo sql, const char *from)
 	}
 }
 
+/* build_insert: the plain INSERT of a batch (its keys all new), in order */
+static char *
+build_insert(asp_pg_sink *s)
+{
+	StringInfoData sql;
+	StringInfoData src;
+
+	initStringInfo(&sql);
+	initStringInfo(&src);
+	appendStringInfoChar(&src, '(');
+	append_src(s, &src);
+	appendStringInfoString(&src, ") AS s ORDER BY s.\"asp#n\"");
+	append_insert(s, &sql, src.data);
+	pfree(src.data);
+	return sql.data;
+}
+
 /* build_statement: the batch statement for whenMatched/whenNotMatched */
 static char *
 build_statement(asp_pg_sink *s)
@@ -885,11 +643,18 @@ build_statement(asp_pg_sink *s)
 	return sql.data;
 }
 
-/* prepare_plan: SPI_prepare + SPI_keepplan (the caller is connected) */
+/*
+ * prepare_plan: SPI_prepare + SPI_keepplan (the caller is connected).  The
+ * plan is generic: the statement looks rows up by a unique key, which an
+ * index scan per row does best whatever the batch, so planning it again
+ * for each batch (a custom plan, as the plan cache does for the first
+ * executions) would only cost time and may pick a hash join over the
+ * whole table while it is small.
+ */
 static SPIPlanPtr
 prepare_plan(const char *sql, Oid argtype)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, 1, &argtype);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, 1, &argtype, CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
@@ -938,11 +703,19 @@ asp_pg_sink_open(const bson_value_t *merge_spec, asp_output_fn out, void *ud)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	s->plan = prepare_plan(sql, JSONBARRAYOID);
+	s->try_insert = false;		/* until a batch shows that keys are new */
 	SPI_finish();
 
 	s->batch = palloc0(sizeof(sink_entry) * SINK_BATCH);
 	s->keyset = palloc0(sizeof(uint64) * SINK_KEYSET);
-	s->batch_cxt = AllocSetContextCreate(cxt, "asp $merge batch", ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * A batch's memory (documents, rows, the array of rows) is kept from
+	 * one batch to the next (its first block survives a reset), so that
+	 * it is not given back to the kernel and faulted in again each time
+	 */
+	s->batch_cxt = AllocSetContextCreate(cxt, "asp $merge batch", 1024 * 1024,
+										 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	s->row_cxt = AllocSetContextCreate(cxt, "asp $merge row", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(old);
 
 	/* libbson allocations last: nothing above may leak them */
@@ -1053,7 +826,7 @@ is_document_error(int sqlerrcode)
  * errors are raised.  The caller is connected to SPI.
  */
 static ErrorData *
-try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg)
+try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg, uint64 *processed)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -1063,10 +836,28 @@ try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		int			rc = SPI_execute_plan(plan, &arg, " ", false, 0);
+		int			nestlevel = NewGUCNestLevel();
+		int			rc;
 
+		/*
+		 * Rows are looked up by their unique key: an index scan per row,
+		 * whatever the size of the table when the plan is made (the plan is
+		 * kept while the sink is open, and a table that was small then, or
+		 * never analyzed, would get a hash join over all of it).  The
+		 * settings return at the end of the subtransaction.
+		 */
+		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		rc = SPI_execute_plan(plan, &arg, " ", false, 0);
+		AtEOXact_GUC(true, nestlevel);
 		if (rc < 0)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		if (processed)
+			*processed = SPI_processed;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -1081,8 +872,26 @@ try_plan(asp_pg_sink *s, SPIPlanPtr plan, Datum arg)
 		CurrentResourceOwner = oldowner;
 		if (!is_document_error(edata->sqlerrcode))
 		{
+			MemoryContext keep = MemoryContextSwitchTo(TopTransactionContext);
+
+			/*
+			 * ReThrowError copies the messages but not these fields, which
+			 * CopyErrorData may have copied into the batch context: it goes
+			 * with the sink, which callers free while the error unwinds
+			 */
+			if (edata->filename)
+				edata->filename = pstrdup(edata->filename);
+			if (edata->funcname)
+				edata->funcname = pstrdup(edata->funcname);
+			if (edata->domain)
+				edata->domain = pstrdup(edata->domain);
+			if (edata->context_domain)
+				edata->context_domain = pstrdup(edata->context_domain);
+			if (edata->message_id)
+				edata->message_id = pstrdup(edata->message_id);
 			/* say what was being done, not the generated statement */
 			edata->context = psprintf("$merge into table %s", s->qualname);
+			MemoryContextSwitchTo(keep);
 			ReThrowError(edata);
 		}
 	}
@@ -1121,7 +930,7 @@ entry_reason(asp_pg_sink *s, const sink_entry *e, const ErrorData *edata)
 				c->probe = prepare_plan(sql.data, JSONBOID);
 				pfree(sql.data);
 			}
-			perr = try_plan(s, c->probe, JsonbPGetDatum(e->row));
+			perr = try_plan(s, c->probe, JsonbPGetDatum(e->row), NULL);
 			if (perr)
 				return psprintf("column \"%s\" (%s): %s", c->name, c->typname, perr->message);
 		}
@@ -1138,9 +947,12 @@ asp_pg_sink_flush(asp_pg_sink *s)
 	int			nrows = 0;
 	int			i;
 	ErrorData  *edata;
+	struct timespec t0,
+				t1;
 
 	if (s->n == 0)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	old = MemoryContextSwitchTo(s->batch_cxt);
 	rows = palloc(sizeof(Datum) * s->n);
 	for (i = 0; i < s->n; i++)
@@ -1152,7 +964,36 @@ asp_pg_sink_flush(asp_pg_sink *s)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		edata = try_plan(s, s->plan, PointerGetDatum(arr));
+		edata = NULL;
+		if (s->try_insert)
+		{
+			/*
+			 * The last batch had only new keys: try this one as a plain
+			 * INSERT, which does not look every key up first.  If a key
+			 * exists (or anything else fails) it rolls back and the merge
+			 * statement runs, as it would have; batches then use the merge
+			 * statement until one of them inserts all its documents again.
+			 */
+			if (s->insert_plan == NULL)
+			{
+				MemoryContext cur = MemoryContextSwitchTo(s->cxt);
+
+				s->insert_plan = prepare_plan(build_insert(s), JSONBARRAYOID);
+				MemoryContextSwitchTo(cur);
+			}
+			if (try_plan(s, s->insert_plan, PointerGetDatum(arr), NULL) == NULL)
+				arr = NULL;		/* written */
+			else
+				s->try_insert = false;
+		}
+		if (arr != NULL)
+		{
+			uint64		inserted = 0;
+
+			edata = try_plan(s, s->plan, PointerGetDatum(arr), &inserted);
+			if (edata == NULL && s->plain_ok && inserted == (uint64) nrows)
+				s->try_insert = true;
+		}
 		if (edata != NULL)
 		{
 			/* again document by document, so only the bad ones fail */
@@ -1167,7 +1008,7 @@ asp_pg_sink_flush(asp_pg_sink *s)
 					continue;
 				one = JsonbPGetDatum(e->row);
 				arr = construct_array(&one, 1, JSONBOID, -1, false, TYPALIGN_INT);
-				derr = try_plan(s, s->plan, PointerGetDatum(arr));
+				derr = try_plan(s, s->plan, PointerGetDatum(arr), NULL);
 				if (derr)
 				{
 					MemoryContextSwitchTo(s->batch_cxt);
@@ -1191,6 +1032,22 @@ asp_pg_sink_flush(asp_pg_sink *s)
 	s->n = 0;
 	memset(s->keyset, 0, sizeof(uint64) * SINK_KEYSET);
 	MemoryContextReset(s->batch_cxt);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->write_ns += (uint64) ((t1.tv_sec - t0.tv_sec) * INT64CONST(1000000000) +
+							 (t1.tv_nsec - t0.tv_nsec));
+}
+
+/* asp_pg_sink_take_time_ns: see pg_sink.h */
+uint64
+asp_pg_sink_take_time_ns(asp_pg_sink *s)
+{
+	uint64		ns;
+
+	if (s == NULL)
+		return 0;
+	ns = s->write_ns;
+	s->write_ns = 0;
+	return ns;
 }
 
 /* asp_pg_sink_write: see pg_sink.h */
@@ -1254,9 +1111,20 @@ asp_pg_sink_write(asp_pg_sink *s, const uint8_t *doc, uint32_t len)
 							 s->on[bad_on]);
 	else
 	{
-		e->row = make_row(s, e->doc, len, &bad);
-		if (e->row == NULL)
+		Jsonb	   *row;
+
+		/* the tree and the conversion's buffer are garbage once copied */
+		MemoryContextReset(s->row_cxt);
+		MemoryContextSwitchTo(s->row_cxt);
+		row = make_row(s, e->doc, len, &bad);
+		MemoryContextSwitchTo(s->batch_cxt);
+		if (row == NULL)
 			e->reason = pstrdup(bad);
+		else
+		{
+			e->row = palloc(VARSIZE(row));
+			memcpy(e->row, row, VARSIZE(row));
+		}
 	}
 	MemoryContextSwitchTo(old);
 	s->n++;
@@ -1278,6 +1146,8 @@ asp_pg_sink_free(asp_pg_sink *s)
 		bson_destroy(s->dlqbuf);
 	if (s->plan)
 		SPI_freeplan(s->plan);
+	if (s->insert_plan)
+		SPI_freeplan(s->insert_plan);
 	for (i = 0; i < s->ncols; i++)
 		if (s->cols[i].probe)
 			SPI_freeplan(s->cols[i].probe);

@@ -42,6 +42,12 @@ extern void asp_pg_sink_write(asp_pg_sink *s, const uint8_t *doc, uint32_t len);
 /* asp_pg_sink_flush: write the current batch */
 extern void asp_pg_sink_flush(asp_pg_sink *s);
 
+/*
+ * asp_pg_sink_take_time_ns: the time spent writing batches (monotonic
+ * clock, ns) since the last call; 0 for NULL
+ */
+extern uint64 asp_pg_sink_take_time_ns(asp_pg_sink *s);
+
 /* asp_pg_sink_free: release everything, without writing (safe on error paths) */
 extern void asp_pg_sink_free(asp_pg_sink *s);
 

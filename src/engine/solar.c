@@ -137,33 +137,100 @@ device_name(int n, char *buf)
 	return len;
 }
 
-/* asp_solar_doc: document number pos */
+/* put_i32: a little-endian int32 */
+static inline uint8_t *
+put_i32(uint8_t *p, int32_t v)
+{
+	uint32_t	u = (uint32_t) v;
+
+	p[0] = (uint8_t) u;
+	p[1] = (uint8_t) (u >> 8);
+	p[2] = (uint8_t) (u >> 16);
+	p[3] = (uint8_t) (u >> 24);
+	return p + 4;
+}
+
+/* put_key: element type and key (with its NUL; klen counts it) */
+static inline uint8_t *
+put_key(uint8_t *p, uint8_t type, const char *key, size_t klen)
+{
+	*p++ = type;
+	memcpy(p, key, klen);
+	return p + klen;
+}
+
+/* put_utf8: a string value (length with the NUL, bytes, NUL) */
+static inline uint8_t *
+put_utf8(uint8_t *p, const char *s, int len)
+{
+	p = put_i32(p, len + 1);
+	memcpy(p, s, (size_t) len);
+	p[len] = '\0';
+	return p + len + 1;
+}
+
+/*
+ * asp_solar_doc_raw: document number pos as BSON bytes, written by hand
+ * (no libbson call: this runs for every generated document).  The bytes
+ * are those libbson's appends would give, field by field as in the shape
+ * of solar.h.
+ */
 int64_t
-asp_solar_doc(const asp_solar *g, uint64_t pos, bson_t *out)
+asp_solar_doc_raw(const asp_solar *g, uint64_t pos, uint8_t *buf, uint32_t *len)
 {
 	reading		r;
 	char		id[32];
 	char		ts[48];
 	int			idlen,
 				tslen;
-	bson_t		obs;
+	uint8_t    *p = buf + 4,
+			   *obs;
 
 	make_reading(g, pos, &r);
 	idlen = device_name(r.device, id);
 	tslen = format_time(r.t, ts);
-	bson_reinit(out);
-	bson_append_utf8(out, "device_id", 9, id, idlen);
-	bson_append_int32(out, "group_id", 8, r.group);
-	bson_append_utf8(out, "timestamp", 9, ts, tslen);
-	bson_append_int32(out, "max_watts", 9, r.max_watts);
-	bson_append_int32(out, "event_type", 10, r.event_type);
-	bson_append_document_begin(out, "obs", 3, &obs);
-	bson_append_int32(&obs, "watts", 5, r.watts);
-	bson_append_int32(&obs, "temp", 4, r.temp);
-	bson_append_document_end(out, &obs);
+	p = put_key(p, 0x02, "device_id", 10);
+	p = put_utf8(p, id, idlen);
+	p = put_key(p, 0x10, "group_id", 9);
+	p = put_i32(p, r.group);
+	p = put_key(p, 0x02, "timestamp", 10);
+	p = put_utf8(p, ts, tslen);
+	p = put_key(p, 0x10, "max_watts", 10);
+	p = put_i32(p, r.max_watts);
+	p = put_key(p, 0x10, "event_type", 11);
+	p = put_i32(p, r.event_type);
+	p = put_key(p, 0x03, "obs", 4);
+	obs = p;
+	p = put_key(p + 4, 0x10, "watts", 6);
+	p = put_i32(p, r.watts);
+	p = put_key(p, 0x10, "temp", 5);
+	p = put_i32(p, r.temp);
+	*p++ = 0;
+	put_i32(obs, (int32_t) (p - obs));
 	if (r.network_error)
-		bson_append_utf8(out, "event_details", 13, "Network error", 13);
+	{
+		p = put_key(p, 0x02, "event_details", 14);
+		p = put_utf8(p, "Network error", 13);
+	}
+	*p++ = 0;
+	*len = (uint32_t) (p - buf);
+	put_i32(buf, (int32_t) *len);
 	return r.t;
+}
+
+/* asp_solar_doc: document number pos into a bson_t */
+int64_t
+asp_solar_doc(const asp_solar *g, uint64_t pos, bson_t *out)
+{
+	uint8_t		buf[ASP_SOLAR_DOC_MAX];
+	uint32_t	len;
+	int64_t		t = asp_solar_doc_raw(g, pos, buf, &len);
+	bson_t		doc;
+
+	bson_reinit(out);
+	if (bson_init_static(&doc, buf, len))
+		bson_concat(out, &doc);
+	return t;
 }
 
 /* asp_solar_json: the same document as JSON text */

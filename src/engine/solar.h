@@ -32,8 +32,17 @@ typedef struct asp_solar
 /* asp_solar_init: defaults: 10 devices in 10 groups, one reading per device every 500 ms */
 extern void asp_solar_init(asp_solar *g, uint64_t seed, int64_t start_ms);
 
+/* the largest generated document, in bytes */
+#define ASP_SOLAR_DOC_MAX 256
+
 /* asp_solar_doc: document number pos into *out (reinitialised); returns its event time */
 extern int64_t asp_solar_doc(const asp_solar *g, uint64_t pos, bson_t *out);
+
+/*
+ * asp_solar_doc_raw: the same document as BSON bytes into buf (at least
+ * ASP_SOLAR_DOC_MAX bytes), its length into *len; returns its event time
+ */
+extern int64_t asp_solar_doc_raw(const asp_solar *g, uint64_t pos, uint8_t *buf, uint32_t *len);
 
 /* asp_solar_json: the same document as JSON text into buf; returns its length */
 extern size_t asp_solar_json(const asp_solar *g, uint64_t pos, char *buf, size_t bufsize);

@@ -76,8 +76,9 @@
 #include "sql/pipeline_text.h"
 #include "sql/privileges.h"
 
-/* most source documents pushed in one round */
+/* most source documents pushed in one round (unthrottled generator: more) */
 #define WORKER_MAX_BATCH 10000
+#define WORKER_MAX_BATCH_UNTHROTTLED 100000
 
 /* the worker's state; static so that the error path can free it */
 typedef struct worker_state
@@ -89,11 +90,12 @@ typedef struct worker_state
 	asp_exec   *x;
 	bson_t	   *dlq_spec_doc;	/* {into: options.dlq} or NULL */
 	bson_value_t dlq_spec;
-	asp_pg_sink *sink;			/* open during a round only */
-	asp_pg_sink *dlq;			/* open during a round only */
+	asp_pg_sink *sink;			/* open until the transaction commits */
+	asp_pg_sink *dlq;			/* open until the transaction commits */
 	uint64		sink_dlq_count; /* DLQ documents from the sink */
 	uint64		sink_dlq_bytes;
 	bool		source_done;	/* the source ended and the windows closed */
+	bool		source_more;	/* the source has more due now: no wait */
 	uint64		doc_pos;		/* documents source: the next array index */
 	asp_solar	gen;
 	uint64		gen_pos;
@@ -294,7 +296,12 @@ to_dlq(const uint8_t *doc, uint32_t len, bool from_sink)
 	if (w.dlq_spec_doc == NULL)
 		return;
 	if (w.dlq == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 		w.dlq = asp_pg_sink_open(&w.dlq_spec, dlq_output, NULL);
+		MemoryContextSwitchTo(old);
+	}
 	asp_pg_sink_write(w.dlq, doc, len);
 }
 
@@ -333,7 +340,10 @@ dlq_stage(const uint8_t *doc, uint32_t len)
 	return 0;
 }
 
-/* exec_output: the executor's callback (the sink is opened on first use in a round) */
+/*
+ * exec_output: the executor's callback (the sink is opened on first use
+ * in a transaction, and closed before it commits)
+ */
 static void
 exec_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 {
@@ -347,7 +357,12 @@ exec_output(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
 	else if (w.p->sink_kind == ASP_SINK_MERGE)
 	{
 		if (w.sink == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 			w.sink = asp_pg_sink_open(&w.p->sink_spec, sink_output, NULL);
+			MemoryContextSwitchTo(old);
+		}
 		asp_pg_sink_write(w.sink, doc, len);
 	}
 }
@@ -370,6 +385,7 @@ check(bool ok)
 static void
 push_due(int64 now)
 {
+	w.source_more = false;
 	if (w.source_done)
 		return;
 	if (w.p->source_kind == ASP_SOURCE_DOCUMENTS)
@@ -409,31 +425,29 @@ push_due(int64 now)
 		w.gen.start_ms -= (int64) (w.gen_pos / w.gen.ndevices) * w.gen.period_ms;
 	}
 	{
-		bson_t	   *doc = bson_new();
+		/* documents are generated as BSON bytes into one buffer, no allocation */
+		uint8_t		doc[ASP_SOLAR_DOC_MAX];
+		uint32_t	len;
+		int			max = w.sample_unthrottled ? WORKER_MAX_BATCH_UNTHROTTLED : WORKER_MAX_BATCH;
+		int			n;
 
-		PG_TRY();
+		for (n = 0; n < max; n++)
 		{
-			for (int n = 0; n < WORKER_MAX_BATCH; n++)
-			{
-				int64		offset = (int64) (w.gen_pos / w.gen.ndevices) * w.gen.period_ms;
-				int64		t;
+			int64		offset = (int64) (w.gen_pos / w.gen.ndevices) * w.gen.period_ms;
+			int64		t;
 
-				if (w.sample_max_docs > 0 && w.gen_pos >= (uint64) w.sample_max_docs)
-					break;
-				/* pinned parameters are paced from the worker's start, not by event time */
-				if (!w.sample_unthrottled &&
-					(w.sample_pinned ? w.pace_anchor_ms : w.gen.start_ms) + offset > now)
-					break;
-				t = asp_solar_doc(&w.gen, w.gen_pos, doc);
-				w.gen_pos++;
-				check(asp_exec_push_source(w.x, bson_get_data(doc), doc->len, t, NULL));
-			}
+			if (w.sample_max_docs > 0 && w.gen_pos >= (uint64) w.sample_max_docs)
+				break;
+			/* pinned parameters are paced from the worker's start, not by event time */
+			if (!w.sample_unthrottled &&
+				(w.sample_pinned ? w.pace_anchor_ms : w.gen.start_ms) + offset > now)
+				break;
+			t = asp_solar_doc_raw(&w.gen, w.gen_pos, doc, &len);
+			w.gen_pos++;
+			check(asp_exec_push_source(w.x, doc, len, t, NULL));
 		}
-		PG_FINALLY();
-		{
-			bson_destroy(doc);
-		}
-		PG_END_TRY();
+		/* unthrottled with more to come: the next round starts without waiting */
+		w.source_more = w.sample_unthrottled && n == max;
 	}
 	if (w.sample_max_docs > 0 && w.gen_pos >= (uint64) w.sample_max_docs)
 	{
@@ -744,6 +758,21 @@ commit_round(const char *final_state)
 }
 
 /*
+ * close_sinks: free the $merge and DLQ sinks (their batches are written:
+ * each round flushes them).  They stay open from their first write in a
+ * transaction until it commits, so a table is read and its statement
+ * prepared once per transaction, not once per round.
+ */
+static void
+close_sinks(void)
+{
+	asp_pg_sink_free(w.sink);
+	w.sink = NULL;
+	asp_pg_sink_free(w.dlq);
+	w.dlq = NULL;
+}
+
+/*
  * run_round: one round of the loop.  Rounds share one transaction until
  * asp.checkpoint_interval has passed since the last commit; then the
  * checkpoint is written and the transaction commits.
@@ -764,8 +793,9 @@ run_round(void)
 	PG_TRY();
 	{
 		struct timespec t0,
-					t1,
 					t2;
+		uint64		round_ns,
+					write_ns;
 
 		/* timed per round, not per document */
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -773,29 +803,32 @@ run_round(void)
 		push_due(now);
 		check(asp_exec_tick(w.x, now));
 		check(asp_exec_end_batch(w.x));
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (w.sink)
 			asp_pg_sink_flush(w.sink);
 		if (w.dlq)
 			asp_pg_sink_flush(w.dlq);
 		clock_gettime(CLOCK_MONOTONIC, &t2);
-		w.engine_ns += (uint64) ((t1.tv_sec - t0.tv_sec) * INT64CONST(1000000000) +
-								 (t1.tv_nsec - t0.tv_nsec));
-		w.sink_ns += (uint64) ((t2.tv_sec - t1.tv_sec) * INT64CONST(1000000000) +
-							   (t2.tv_nsec - t1.tv_nsec));
+		/* the sinks' batches: those written at the end and those that filled up on the way */
+		round_ns = (uint64) ((t2.tv_sec - t0.tv_sec) * INT64CONST(1000000000) +
+							 (t2.tv_nsec - t0.tv_nsec));
+		write_ns = asp_pg_sink_take_time_ns(w.sink) + asp_pg_sink_take_time_ns(w.dlq);
+		write_ns = Min(write_ns, round_ns);
+		w.engine_ns += round_ns - write_ns;
+		w.sink_ns += write_ns;
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		asp_pg_sink_free(w.sink);
-		w.sink = NULL;
-		asp_pg_sink_free(w.dlq);
-		w.dlq = NULL;
+		close_sinks();
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	PopActiveSnapshot();
 	if (asp_checkpoint_interval_ms <= 0 ||
 		TimestampDifferenceExceeds(w.last_commit, GetCurrentTimestamp(), asp_checkpoint_interval_ms))
+	{
+		close_sinks();
 		commit_round(NULL);
+	}
 }
 
 /* read_sample_options: options.sample (validated by asp.create_processor) */
@@ -1046,10 +1079,11 @@ asp_worker_main(Datum main_arg)
 			}
 
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 100L, PG_WAIT_EXTENSION);
+							 w.source_more ? 0L : 100L, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
 		/* the final checkpoint and STOPPED commit together */
+		close_sinks();
 		if (!w.in_xact)
 		{
 			SetCurrentStatementStartTimestamp();

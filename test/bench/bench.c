@@ -21,6 +21,10 @@
  *	 S3  the same timeField and accumulators in a $hoppingWindow 10 s / 2 s,
  *		 $group by device_id, over 10,000 devices; half way through the
  *		 first run it measures window state bytes per open (window, key)
+ *	 S2g P2's pipeline (processor.sh) without its $merge, fed by the
+ *		 generator a processor's worker uses (10 devices in 10 groups, from
+ *		 2024-05-01T00:00:00Z), generating each document in the timed loop:
+ *		 the processor figure P2 against it is what the worker adds
  *
  * The baseline (baseline.sh, given with --baseline) loads the same JSON
  * into a PostgreSQL table of jsonb and times the equivalent GROUP BY.  If
@@ -59,6 +63,7 @@
 #define DEFAULT_REPS		3
 #define BENCH_SEED			42
 #define BENCH_START_MS		INT64_C(1714557600000)	/* 2024-05-01T10:00:00Z */
+#define PROC_START_MS		INT64_C(1714521600000)	/* 2024-05-01T00:00:00Z, processor.sh's start */
 #define WINDOW_MS			10000
 #define HOP_MS				2000
 #define DEFAULT_LATENESS_MS 3000	/* ASP's default allowedLateness */
@@ -85,6 +90,17 @@ static const char *const PIPE_S2 =
 "   \"timeField\": {\"$dateFromString\": {\"dateString\": \"$timestamp\"}}}},"
 " {\"$tumblingWindow\": {\"interval\": {\"size\": 10, \"unit\": \"second\"},"
 "   \"pipeline\": [{\"$group\": {\"_id\": \"$group_id\","
+"     \"avg_watts\": {\"$avg\": \"$obs.watts\"},"
+"     \"max_temp\": {\"$max\": \"$obs.temp\"},"
+"     \"n\": {\"$sum\": 1}}}]}}]";
+
+/* P2's pipeline (processor.sh) without its $merge: every window keeps its own result */
+static const char *const PIPE_P2 =
+"[{\"$source\": {\"documents\": [],"
+"   \"timeField\": {\"$dateFromString\": {\"dateString\": \"$timestamp\"}}}},"
+" {\"$tumblingWindow\": {\"interval\": {\"size\": 10, \"unit\": \"second\"},"
+"   \"pipeline\": [{\"$group\": {\"_id\": {\"g\": \"$group_id\","
+"     \"w\": {\"$meta\": \"stream.window.start\"}},"
 "     \"avg_watts\": {\"$avg\": \"$obs.watts\"},"
 "     \"max_temp\": {\"$max\": \"$obs.temp\"},"
 "     \"n\": {\"$sum\": 1}}}]}}]";
@@ -129,11 +145,12 @@ typedef enum input_kind
 {
 	INPUT_BSON,
 	INPUT_JSON_ASP,				/* asp_json_to_bson, then push */
-	INPUT_JSON_LIBBSON			/* bson_init_from_json, then push */
+	INPUT_JSON_LIBBSON,			/* bson_init_from_json, then push */
+	INPUT_GENERATOR				/* asp_solar_doc_raw (timed), then push */
 } input_kind;
 
 static const char *const input_names[] = {
-	"BSON", "JSON asp_json_to_bson", "JSON bson_init_from_json"
+	"BSON", "JSON asp_json_to_bson", "JSON bson_init_from_json", "solar generator (BSON)"
 };
 
 typedef struct state_probe
@@ -188,6 +205,7 @@ typedef struct proc_result
 	int64_t		sum_n;
 	uint64_t	dlq;
 	char		stats_in[24];	/* asp.stats inputMessageCount before the stop */
+	int			gen_rate;		/* options.sample.rate, 0 if not given */
 	double		rate;
 } proc_result;
 
@@ -587,6 +605,15 @@ run_once(scenario *sc, bool probe)
 					ok = asp_exec_push_source(x, bson_get_data(&jb), jb.len, s->t[i], NULL);
 					break;
 				}
+			case INPUT_GENERATOR:
+				{
+					/* as a processor's worker does: generate, then push */
+					uint8_t		gbuf[ASP_SOLAR_DOC_MAX];
+					int64_t		t = asp_solar_doc_raw(&s->gen, i, gbuf, &len);
+
+					ok = asp_exec_push_source(x, gbuf, len, t, NULL);
+					break;
+				}
 			case INPUT_JSON_LIBBSON:
 				{
 					bson_error_t berr;
@@ -832,6 +859,9 @@ run_processor(const char *script, size_t ndocs, proc_result *res, int maxres,
 				   r->interval, &docs, &r->cpu_s, &r->wall_s, &rows, &sumn, &dlq,
 				   r->stats_in) == 8)
 		{
+			const char *gr = strstr(line, " gen_rate=");
+
+			r->gen_rate = gr ? atoi(gr + 10) : 0;
 			r->docs = docs;
 			r->rows = rows;
 			r->sum_n = sumn;
@@ -891,14 +921,15 @@ main(int argc, char **argv)
 	int			reps = (int) env_long("BENCH_REPS", DEFAULT_REPS);
 	const char *baseline = NULL;
 	const char *processor = NULL;
-	proc_result proc[2];
+	proc_result proc[3];
 	int			nproc = 0;
 	char		proc_skip[512] = "";
 	bool		want_processor;
 	const char *only = getenv("BENCH_ONLY");
 	bool		want_baseline;
 	doc_stream	a,
-				b;
+				b,
+				c;
 	asp_solar	g;
 	state_probe probe = {0};
 	pg_result	pg[4];
@@ -926,7 +957,10 @@ main(int argc, char **argv)
 		.input = INPUT_JSON_LIBBSON, .sum_n = true},
 		{.id = "S3", .label = "hopping 10s/2s, device_id", .pipeline = PIPE_S3, .stream = &b,
 		.input = INPUT_BSON, .sum_n = true, .probe = &probe},
+		{.id = "S2g", .label = "P2's pipeline, engine only", .pipeline = PIPE_P2, .stream = &c,
+		.input = INPUT_GENERATOR, .sum_n = true},
 	};
+	scenario   *gen_sc = &sc[6];
 	int			nsc = (int) (sizeof(sc) / sizeof(sc[0]));
 
 	for (i = 1; i < argc; i++)
@@ -961,6 +995,9 @@ main(int argc, char **argv)
 	g.ndevices = 10000;
 	g.ngroups = 10;
 	generate(&b, &g, ndocs, false);
+	/* the processor's generator: 10 devices in 10 groups, from 2024-05-01T00:00:00Z */
+	asp_solar_init(&g, BENCH_SEED, PROC_START_MS);
+	generate(&c, &g, ndocs, false);
 
 	/* expected results */
 	for (i = 0; i < nsc; i++)
@@ -973,11 +1010,14 @@ main(int argc, char **argv)
 		sc[i].expect_n = (int64_t) ndocs;
 	}
 	sc[5].expect_n = (int64_t) ndocs * (WINDOW_MS / HOP_MS);
+	gen_sc->expect_docs = (int64_t) c.n_window_groups;
+	gen_sc->expect_n = (int64_t) ndocs;
 
 	fprintf(stderr, "bench: engine scenarios, best of %d runs each:\n", reps);
 	for (i = 0; i < nsc; i++)
 	{
-		sc[i].skipped = only != NULL && strstr(only, sc[i].id) == NULL;
+		sc[i].skipped = only != NULL && strstr(only, sc[i].id) == NULL &&
+			!(&sc[i] == gen_sc && (strstr(only, "S2") || strstr(only, "P2")));
 		if (!sc[i].skipped)
 			run_scenario(&sc[i], reps);
 	}
@@ -988,6 +1028,7 @@ main(int argc, char **argv)
 		lib_parse = parse_only(&a, INPUT_JSON_LIBBSON, reps);
 	}
 	stream_free(&b);
+	stream_free(&c);
 
 	if (want_baseline)
 	{
@@ -998,7 +1039,7 @@ main(int argc, char **argv)
 	{
 		fprintf(stderr, "bench: processor P2 in a background worker (%s), checkpoint_interval "
 				"1s and 1h...\n", processor);
-		nproc = run_processor(processor, ndocs, proc, 2, proc_skip, sizeof(proc_skip));
+		nproc = run_processor(processor, ndocs, proc, 3, proc_skip, sizeof(proc_skip));
 	}
 	for (i = 0; i < npg; i++)
 		if (pg[i].rate > pg_best)
@@ -1070,7 +1111,7 @@ main(int argc, char **argv)
 	else
 		print_row("S2 vs PostgreSQL", input_names[INPUT_BSON], sc[2].rate, "-", ">= 10.0x",
 				  sc[2].skipped ? "skipped (BENCH_ONLY)" : "SKIPPED (no baseline)");
-	if (nproc == 2)
+	if (nproc >= 2)
 	{
 		char		scen[64];
 		char		ratio[16] = "-";
@@ -1091,6 +1132,25 @@ main(int argc, char **argv)
 				 proc[1].cpu_s > 0 ? 100.0 * (proc[0].cpu_s - proc[1].cpu_s) / proc[1].cpu_s : 0);
 		printf("%-36s %-25s %13s %8s %13s %s\n", "checkpoint overhead (1s vs 1h)",
 			   "worker CPU-s", buf, "-", "-", "(reported)");
+		/* against the same pipeline and generator without PostgreSQL: the runtime's cost */
+		if (!gen_sc->skipped && gen_sc->rate > 0)
+		{
+			snprintf(ratio, sizeof(ratio), "%.2fx", proc[0].rate / gen_sc->rate);
+			print_row("P2 ckpt 1s vs its engine-only (S2g)", "sample_stream_solar",
+					  proc[0].rate, ratio, "-", "(runtime + $merge cost)");
+		}
+		if (nproc == 3)
+		{
+			snprintf(scen, sizeof(scen), "P2 rate %d/s (1 row/%d docs)", proc[2].gen_rate,
+					 proc[2].rows > 0 ? (int) (proc[2].docs / proc[2].rows) : 0);
+			snprintf(ratio, sizeof(ratio), "-");
+			if (!sc[2].skipped && sc[2].rate > 0)
+				snprintf(ratio, sizeof(ratio), "%.2fx", proc[2].rate / sc[2].rate);
+			snprintf(buf, sizeof(buf), "-");
+			if (!gen_sc->skipped && gen_sc->rate > 0)
+				snprintf(buf, sizeof(buf), "%.2fx S2g", proc[2].rate / gen_sc->rate);
+			print_row(scen, "sample_stream_solar", proc[2].rate, ratio, buf, "(ckpt 1s)");
+		}
 	}
 	else
 		print_row("P2 processor (worker)", "sample_stream_solar", 0, "-", ">= 0.5x S2",
@@ -1128,16 +1188,20 @@ main(int argc, char **argv)
 	if (pg_best_variant)
 		printf("  ratios are against the faster PostgreSQL variant (%s)\n", pg_best_variant);
 	for (i = 0; i < nproc; i++)
-		printf("  P2 ckpt %-3s: %s documents, %.3f worker CPU-s (%.2f s wall), %s sink rows; "
+		printf("  P2 ckpt %-3s rate %d/s: %s documents, %.3f worker CPU-s (%.2f s wall), %s sink rows; "
 			   "ratios are against S2 %s engine-only\n",
-			   proc[i].interval, fmt_count((double) proc[i].docs, num, sizeof(num)),
+			   proc[i].interval, proc[i].gen_rate ? proc[i].gen_rate : 2,
+			   fmt_count((double) proc[i].docs, num, sizeof(num)),
 			   proc[i].cpu_s, proc[i].wall_s, fmt_count((double) proc[i].rows, num2, sizeof(num2)),
 			   input_names[INPUT_BSON]);
-	if (nproc == 2)
+	if (nproc >= 2)
 		printf("  P2: S2's pipeline grouped by {group_id, window start}, $merge into a local table;\n"
-			   "      10 devices in 10 groups, unthrottled (10,000 documents a round, a round every\n"
-			   "      100 ms); CPU = utime + stime of the worker (10 ms ticks), stop not counted\n");
-	if (nproc != 2 && proc_skip[0])
+			   "      10 devices in 10 groups, 2 readings per device per second (the last run: its\n"
+			   "      rate), unthrottled (100,000 documents a round, rounds back to back);\n"
+			   "      CPU = utime + stime of the worker (10 ms ticks), stop not counted.\n"
+			   "  S2g: the same pipeline without $merge, fed by the same generator in this process\n"
+			   "      (generation timed), outputs counted, not written\n");
+	if (nproc < 2 && proc_skip[0])
 		printf("  P2 processor skipped: %s\n", proc_skip);
 	for (i = 0; i < npg; i++)
 		if (pg[i].cpu_s < 0.2)
@@ -1188,13 +1252,15 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < nproc; i++)
 	{
-		snprintf(buf, sizeof(buf), "P2 ckpt %s: sink sum of n = %" PRId64 " (expected %" PRIu64
+		snprintf(buf, sizeof(buf), "P2 ckpt %s rate %d/s: sink sum of n = %" PRId64 " (expected %" PRIu64
 				 "), %" PRIu64 " dead letters, asp.stats inputMessageCount %s",
-				 proc[i].interval, proc[i].sum_n, proc[i].docs, proc[i].dlq, proc[i].stats_in);
+				 proc[i].interval, proc[i].gen_rate ? proc[i].gen_rate : 2, proc[i].sum_n,
+				 proc[i].docs, proc[i].dlq, proc[i].stats_in);
 		check(proc[i].sum_n == (int64_t) proc[i].docs && proc[i].dlq == 0 &&
-			  (i != 0 || strtoull(proc[i].stats_in, NULL, 10) == proc[i].docs), buf);
+			  (strcmp(proc[i].interval, "1s") != 0 ||
+			   strtoull(proc[i].stats_in, NULL, 10) == proc[i].docs), buf);
 	}
-	if (nproc == 2)
+	if (nproc >= 2)
 	{
 		snprintf(buf, sizeof(buf), "P2: the same sink rows with ckpt %s and %s (%" PRIu64 ", %"
 				 PRIu64 ")", proc[0].interval, proc[1].interval, proc[0].rows, proc[1].rows);

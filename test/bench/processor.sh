@@ -15,18 +15,22 @@
 # directory under /tmp), creates the processor with options
 #	 {"sample": {"seed": 42, "start": {"$date": "2024-05-01T00:00:00Z"},
 #				 "maxDocs": N, "unthrottled": true}}
-# and runs it twice, from scratch each time: with asp.checkpoint_interval
-# = '1s' (the default) and '1h' (only the final checkpoint, at stop).  A
-# run is over when the worker idles: its CPU time and its newest
-# asp.sample document unchanged for 1 s (and, with '1s', asp.stats showing
-# inputMessageCount = N).  The worker's CPU time is utime + stime of its
+# and runs it three times, from scratch each time: with
+# asp.checkpoint_interval = '1s' (the default) and '1h' (only the final
+# checkpoint, at stop), then with '1s' and "rate": 100 in options.sample
+# (100 readings per device per second instead of 2: each 10-second window
+# gets 1,000 documents per group instead of 20, so the sink writes one row
+# per 1,000 documents instead of one per 20).  A run is over when the
+# worker idles: its CPU time and its newest asp.sample document unchanged
+# for 1 s (and, with '1s', asp.stats showing inputMessageCount = N).  The worker's CPU time is utime + stime of its
 # /proc/<pid>/stat (pid from pg_stat_activity), read before the stop; the
 # stop (final checkpoint) is not counted.  After the stop, the sink table
 # (one row per (group_id, window start)) gives the sum of n, which must
 # equal N.
 #
 # Output, one line per run, read by bench.c:
-#	 PROC interval=<i> docs=<N> cpu_s=<s> wall_s=<s> rows=<r> sum_n=<n> dlq=<d> stats_in=<c>
+#	 PROC interval=<i> docs=<N> cpu_s=<s> wall_s=<s> rows=<r> sum_n=<n> dlq=<d>
+#		  stats_in=<c> gen_rate=<options.sample.rate, 0 if not given>
 # or, when the processor cannot run, a single line
 #	 PROCSKIP <reason>
 # and exit status 3.  Everything it started is stopped and its scratch
@@ -98,19 +102,21 @@ PIPELINE='[{"$source": {"connectionName": "sample_stream_solar",
                 "n": {"$sum": 1}}}]}},
   {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "COLL"}}}]'
 OPTIONS='{"sample": {"seed": 42, "start": {"$date": "2024-05-01T00:00:00Z"}, "maxDocs": '$N',
-  "unthrottled": true}, "dlq": {"connectionName": "local", "db": "public", "coll": "COLL_dlq"}}'
+  RATE"unthrottled": true}, "dlq": {"connectionName": "local", "db": "public", "coll": "COLL_dlq"}}'
 clk_tck=$(getconf CLK_TCK)
 
 # ticks <pid>: utime + stime of a process, empty if it is gone
 ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null; }
 
-# run <interval> <name>
+# run <interval> <name> [<options.sample.rate>]
 run() {
-	local iv=$1 name=$2 pid="" t0 i c prev="" s prevs="" still=0 inmsg="" cpu wall out
+	local iv=$1 name=$2 rate=${3:-} pid="" t0 i c prev="" s prevs="" still=0 inmsg="" cpu wall out
+	local opts=${OPTIONS//COLL/$name}
+	if [ -n "$rate" ]; then opts=${opts/RATE/\"rate\": $rate, }; else opts=${opts/RATE/}; fi
 	q -c "ALTER SYSTEM SET asp.checkpoint_interval = '$iv'" -c "SELECT pg_reload_conf()" >/dev/null ||
 		skip "cannot set asp.checkpoint_interval"
 	sleep 0.2
-	err=$(q -c "SELECT asp.create_processor('$name', '${PIPELINE/COLL/$name}', '${OPTIONS//COLL/$name}')" 2>&1) ||
+	err=$(q -c "SELECT asp.create_processor('$name', '${PIPELINE/COLL/$name}', '$opts')" 2>&1) ||
 		skip "create_processor failed: $err"
 	t0=$(date +%s%N)
 	err=$(q -c "SELECT asp.start_processor('$name')" 2>&1) || skip "start_processor failed: $err"
@@ -150,9 +156,10 @@ run() {
 		skip "cannot read the sink table $name: $out"
 	d=$(q -c "SELECT count(*) FROM public.\"${name}_dlq\"" 2>/dev/null || echo 0)
 	echo "PROC interval=$iv docs=$N cpu_s=$cpu wall_s=$wall rows=${out% *} sum_n=${out#* }" \
-		"dlq=${d:-0} stats_in=${inmsg:-none}"
+		"dlq=${d:-0} stats_in=${inmsg:-none} gen_rate=${rate:-0}"
 	say "$name: checkpoint_interval $iv, worker pid $pid, $cpu CPU-s, $wall s wall"
 }
 
 run 1s p2_ckpt_1s
 run 1h p2_ckpt_1h
+run 1s p2_rate_100 100

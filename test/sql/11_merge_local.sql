@@ -215,6 +215,21 @@ SELECT window_start AT TIME ZONE 'UTC' AS window_start, count(*) AS groups,
 FROM merge_t.solar_stats GROUP BY 1 ORDER BY 1;
 SELECT group_id, count(*) AS windows FROM merge_t.solar_stats GROUP BY 1 ORDER BY 1;
 
+-- after a batch of only new keys the next one is tried as a plain INSERT; a key
+-- that exists makes it fall back to the merge statement (documents 1,001 to 2,000 are
+-- the second batch; _id 1500 exists and is merged, keeping its other fields)
+CREATE TABLE merge_t.batches (_id jsonb PRIMARY KEY, doc jsonb NOT NULL);
+INSERT INTO merge_t.batches VALUES ('1500', '{"_id": 1500, "kept": true, "v": -1}');
+SELECT kind, count(*) FROM asp.process(
+  (SELECT '[{"$source": {"documents": [' ||
+          string_agg(format('{"_id": %s, "v": %s}', i, i), ', ' ORDER BY i) ||
+          ']}}, {"$project": {"_stream_meta": 0, "_ts": 0}},
+          {"$merge": {"into": {"connectionName": "local", "db": "merge_t", "coll": "batches"}}}]'
+   FROM generate_series(1, 2500) i)::json) GROUP BY kind;
+SELECT count(*), sum((doc->>'v')::int), count(*) FILTER (WHERE _id = doc->'_id') AS same_id
+FROM merge_t.batches;
+SELECT doc FROM merge_t.batches WHERE _id = '1500';
+
 -- the writes are part of the caller's transaction
 BEGIN;
 SELECT count(*) FROM asp.process($$[
