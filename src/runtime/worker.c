@@ -109,6 +109,7 @@ typedef struct worker_state
 	bool		sample_have_start;
 	int64		sample_start_ms;
 	int			sample_rate;	/* 0: asp.sample_rate */
+	int			sample_devices; /* 0: the generator's default (10) */
 	int64		sample_max_docs;	/* 0: unbounded */
 	bool		sample_unthrottled;
 	int64		pace_anchor_ms; /* pinned pacing: wall time of position 0 */
@@ -490,6 +491,7 @@ build_checkpoint(void)
 		BSON_APPEND_DATE_TIME(&src, "start", w.gen.start_ms);
 		BSON_APPEND_INT64(&src, "period", w.gen.period_ms);
 		BSON_APPEND_INT32(&src, "rate", w.gen_rate);
+		BSON_APPEND_INT32(&src, "devices", w.gen.ndevices);
 	}
 	bson_append_document_end(&b, &src);
 	BSON_APPEND_DOCUMENT_BEGIN(&b, "engine", &eng);
@@ -579,7 +581,8 @@ restore_checkpoint(int64 now)
 				seed = 0,
 				start = 0,
 				period = 0,
-				rate = 0;
+				rate = 0,
+				devices = 0;
 	asp_error	err;
 
 	if (!bson_init_static(&b, (const uint8_t *) VARDATA_ANY(w.ckpt), VARSIZE_ANY_EXHDR(w.ckpt)) ||
@@ -608,6 +611,8 @@ restore_checkpoint(int64 now)
 			fail_now("the checkpoint has no generator parameters; modify the processor with resume_from_checkpoint => false to start afresh");
 		if (ckpt_int64(&src, "rate", &rate) && rate >= 1)
 			w.gen_rate = (int) rate;
+		if (ckpt_int64(&src, "devices", &devices) && devices >= 1 && devices <= 100000)
+			w.gen.ndevices = (int) devices;
 		w.gen.seed = (uint64) seed;
 		w.gen.start_ms = start;
 		w.gen.period_ms = period;
@@ -858,6 +863,8 @@ read_sample_options(bson_iter_t *opt)
 		}
 		else if (strcmp(k, "rate") == 0)
 			w.sample_rate = (int) Min(Max(n, 1), 1000);
+		else if (strcmp(k, "devices") == 0)
+			w.sample_devices = (int) Min(Max(n, 1), 100000);
 		else if (strcmp(k, "maxDocs") == 0)
 			w.sample_max_docs = Max(n, 0);
 		else if (strcmp(k, "unthrottled") == 0 && BSON_ITER_HOLDS_BOOL(&it))
@@ -1036,6 +1043,8 @@ asp_worker_main(Datum main_arg)
 			asp_solar_init(&w.gen, w.sample_have_seed ? w.sample_seed : 42,
 						   w.sample_have_start ? w.sample_start_ms : now);
 			w.gen.period_ms = Max(1000 / Max(w.gen_rate, 1), 1);
+			if (w.sample_devices > 0)
+				w.gen.ndevices = w.sample_devices;
 			w.pace_anchor_ms = now;
 			ereport(LOG, (errmsg("stream processor \"%s\" started", w.name)));
 			if (w.resume && w.ckpt)

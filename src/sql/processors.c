@@ -242,14 +242,15 @@ validate_dlq(bson_iter_t *it)
  * validate_sample: the "sample" option, the sample_stream_solar
  * generator's parameters: seed (integer >= 0), start (a date: the event
  * time of the first reading), rate (readings per device per second,
- * 1..1000), maxDocs (the source ends after that many documents) and
- * unthrottled (generate as fast as possible instead of in real time).
+ * 1..1000), maxDocs (the source ends after that many documents),
+ * unthrottled (generate as fast as possible instead of in real time) and
+ * devices (how many devices report, 1..100000; default 10).
  * All optional.
  */
 static void
 validate_sample(bson_iter_t *it)
 {
-	static const char *const fields[] = {"seed", "start", "rate", "maxDocs", "unthrottled"};
+	static const char *const fields[] = {"seed", "start", "rate", "maxDocs", "unthrottled", "devices"};
 	bool		seen[lengthof(fields)] = {false};
 	bson_iter_t sub;
 	int			i;
@@ -267,7 +268,7 @@ validate_sample(bson_iter_t *it)
 				break;
 		snprintf(path, sizeof(path), "sample.%s", k);
 		if (i == (int) lengthof(fields))
-			options_error("sample takes seed, start, rate, maxDocs and unthrottled.",
+			options_error("sample takes seed, start, rate, maxDocs, unthrottled and devices.",
 						  "unrecognized option \"%s\"", path);
 		if (seen[i])
 			options_error(NULL, "\"%s\" is given more than once", path);
@@ -291,9 +292,11 @@ validate_sample(bson_iter_t *it)
 			n = bson_iter_int64(&sub);
 		else
 			options_error(NULL, "\"%s\" must be an integer", path);
-		if ((i == 0 && n < 0) || (i == 2 && (n < 1 || n > 1000)) || (i == 3 && n < 1))
+		if ((i == 0 && n < 0) || (i == 2 && (n < 1 || n > 1000)) || (i == 3 && n < 1) ||
+			(i == 5 && (n < 1 || n > 100000)))
 			options_error(NULL, "\"%s\" must be %s", path,
-						  i == 0 ? "at least 0" : i == 2 ? "between 1 and 1000" : "at least 1");
+						  i == 0 ? "at least 0" : i == 2 ? "between 1 and 1000" :
+						  i == 5 ? "between 1 and 100000" : "at least 1");
 	}
 }
 

@@ -36,6 +36,25 @@ SELECT asp.create_processor('bad', '[{"$source": {"documents": []}}]', '{"sample
 SELECT asp.create_processor('bad', '[{"$source": {"documents": []}}]', '{"sample": {"start": "2024-01-01"}}');
 SELECT asp.create_processor('bad', '[{"$source": {"documents": []}}]', '{"sample": {"unthrottled": 1}}');
 SELECT asp.create_processor('bad', '[{"$source": {"documents": []}}]', '{"sample": {}, "sample": {}}');
+SELECT asp.create_processor('bad', '[{"$source": {"documents": []}}]', '{"sample": {"devices": 0}}');
+SELECT asp.create_processor('bad', '[{"$source": {"documents": []}}]', '{"sample": {"devices": 100001}}');
+
+-- options.sample.devices: how many devices report (default 10)
+SELECT asp.create_processor('ck_devices',
+  '[{"$source": {"connectionName": "sample_stream_solar"}},
+    {"$tumblingWindow": {"interval": {"size": 1, "unit": "hour"},
+      "pipeline": [{"$group": {"_id": "$device_id", "n": {"$sum": 1}, "g": {"$first": "$group_id"}}}]}},
+    {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "ck_devices"}}}]',
+  '{"sample": {"seed": 7, "start": {"$date": "2024-05-01T00:00:00Z"}, "devices": 250,
+               "maxDocs": 1000, "unthrottled": true}}');
+SELECT asp.start_processor('ck_devices');
+SELECT pg_temp.wait_for($$SELECT count(*) = 250 FROM public.ck_devices$$) AS written;
+SELECT asp.stop_processor('ck_devices');
+SELECT count(*) AS devices, min((doc->>'n')::int) AS min_n, max((doc->>'n')::int) AS max_n,
+       count(DISTINCT doc->>'g') AS groups
+FROM public.ck_devices;
+SELECT asp.drop_processor('ck_devices');
+DROP TABLE public.ck_devices;
 
 -- a documents processor whose $merge fails on a duplicate _id: a second
 -- run that pushed the documents again would dead-letter them
