@@ -22,8 +22,9 @@
  *		 $group by device_id, over 10,000 devices; half way through the
  *		 first run it measures window state bytes per open (window, key)
  *	 S2g P2's pipeline (processor.sh) without its $merge, fed by the
- *		 generator a processor's worker uses (10 devices in 10 groups, from
- *		 2024-05-01T00:00:00Z), generating each document in the timed loop:
+ *		 generator a processor's worker uses (1,000 devices in 10 groups, as
+ *		 P2's first two runs, from 2024-05-01T00:00:00Z), generating each
+ *		 document in the timed loop:
  *		 the processor figure P2 against it is what the worker adds
  *
  * The baseline (baseline.sh, given with --baseline) loads the same JSON
@@ -205,7 +206,7 @@ typedef struct proc_result
 	int64_t		sum_n;
 	uint64_t	dlq;
 	char		stats_in[24];	/* asp.stats inputMessageCount before the stop */
-	int			gen_rate;		/* options.sample.rate, 0 if not given */
+	int			devices;		/* options.sample.devices */
 	double		rate;
 } proc_result;
 
@@ -859,9 +860,9 @@ run_processor(const char *script, size_t ndocs, proc_result *res, int maxres,
 				   r->interval, &docs, &r->cpu_s, &r->wall_s, &rows, &sumn, &dlq,
 				   r->stats_in) == 8)
 		{
-			const char *gr = strstr(line, " gen_rate=");
+			const char *gr = strstr(line, " devices=");
 
-			r->gen_rate = gr ? atoi(gr + 10) : 0;
+			r->devices = gr ? atoi(gr + 9) : 0;
 			r->docs = docs;
 			r->rows = rows;
 			r->sum_n = sumn;
@@ -995,8 +996,9 @@ main(int argc, char **argv)
 	g.ndevices = 10000;
 	g.ngroups = 10;
 	generate(&b, &g, ndocs, false);
-	/* the processor's generator: 10 devices in 10 groups, from 2024-05-01T00:00:00Z */
+	/* the processor's generator, as P2 runs it: 1,000 devices in 10 groups, from 2024-05-01T00:00:00Z */
 	asp_solar_init(&g, BENCH_SEED, PROC_START_MS);
+	g.ndevices = 1000;
 	generate(&c, &g, ndocs, false);
 
 	/* expected results */
@@ -1141,7 +1143,7 @@ main(int argc, char **argv)
 		}
 		if (nproc == 3)
 		{
-			snprintf(scen, sizeof(scen), "P2 rate %d/s (1 row/%d docs)", proc[2].gen_rate,
+			snprintf(scen, sizeof(scen), "P2 %d devices (1 row/%d docs)", proc[2].devices,
 					 proc[2].rows > 0 ? (int) (proc[2].docs / proc[2].rows) : 0);
 			snprintf(ratio, sizeof(ratio), "-");
 			if (!sc[2].skipped && sc[2].rate > 0)
@@ -1188,16 +1190,17 @@ main(int argc, char **argv)
 	if (pg_best_variant)
 		printf("  ratios are against the faster PostgreSQL variant (%s)\n", pg_best_variant);
 	for (i = 0; i < nproc; i++)
-		printf("  P2 ckpt %-3s rate %d/s: %s documents, %.3f worker CPU-s (%.2f s wall), %s sink rows; "
+		printf("  P2 ckpt %-3s %d devices: %s documents, %.3f worker CPU-s (%.2f s wall), %s sink rows; "
 			   "ratios are against S2 %s engine-only\n",
-			   proc[i].interval, proc[i].gen_rate ? proc[i].gen_rate : 2,
+			   proc[i].interval, proc[i].devices,
 			   fmt_count((double) proc[i].docs, num, sizeof(num)),
 			   proc[i].cpu_s, proc[i].wall_s, fmt_count((double) proc[i].rows, num2, sizeof(num2)),
 			   input_names[INPUT_BSON]);
 	if (nproc >= 2)
 		printf("  P2: S2's pipeline grouped by {group_id, window start}, $merge into a local table;\n"
-			   "      10 devices in 10 groups, 2 readings per device per second (the last run: its\n"
-			   "      rate), unthrottled (100,000 documents a round, rounds back to back);\n"
+			   "      1,000 devices in 10 groups (S2's stream; the last run: 10 devices, the default),\n"
+			   "      2 readings per device per second, unthrottled (100,000 documents a round,\n"
+			   "      rounds back to back);\n"
 			   "      CPU = utime + stime of the worker (10 ms ticks), stop not counted.\n"
 			   "  S2g: the same pipeline without $merge, fed by the same generator in this process\n"
 			   "      (generation timed), outputs counted, not written\n");
@@ -1252,9 +1255,9 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < nproc; i++)
 	{
-		snprintf(buf, sizeof(buf), "P2 ckpt %s rate %d/s: sink sum of n = %" PRId64 " (expected %" PRIu64
+		snprintf(buf, sizeof(buf), "P2 ckpt %s %d devices: sink sum of n = %" PRId64 " (expected %" PRIu64
 				 "), %" PRIu64 " dead letters, asp.stats inputMessageCount %s",
-				 proc[i].interval, proc[i].gen_rate ? proc[i].gen_rate : 2, proc[i].sum_n,
+				 proc[i].interval, proc[i].devices, proc[i].sum_n,
 				 proc[i].docs, proc[i].dlq, proc[i].stats_in);
 		check(proc[i].sum_n == (int64_t) proc[i].docs && proc[i].dlq == 0 &&
 			  (strcmp(proc[i].interval, "1s") != 0 ||

@@ -15,14 +15,17 @@
 # directory under /tmp), creates the processor with options
 #	 {"sample": {"seed": 42, "start": {"$date": "2024-05-01T00:00:00Z"},
 #				 "maxDocs": N, "unthrottled": true}}
-# and runs it three times, from scratch each time: with
-# asp.checkpoint_interval = '1s' (the default) and '1h' (only the final
-# checkpoint, at stop), then with '1s' and "rate": 100 in options.sample
-# (100 readings per device per second instead of 2: each 10-second window
-# gets 1,000 documents per group instead of 20, so the sink writes one row
-# per 1,000 documents instead of one per 20).  A run is over when the
-# worker idles: its CPU time and its newest asp.sample document unchanged
-# for 1 s (and, with '1s', asp.stats showing inputMessageCount = N).  The worker's CPU time is utime + stime of its
+# and runs it three times, from scratch each time, with "devices": 1000 in
+# options.sample (1,000 devices in 10 groups, a reading per device every
+# 500 ms: the shape of S2's stream, so each 10-second window holds 2,000
+# documents per group and the sink writes one row per 2,000 documents, as
+# S2 emits one result per 2,000) with asp.checkpoint_interval = '1s' (the
+# default) and '1h' (only the final checkpoint, at stop), then with the
+# generator's default 10 devices and '1s' (20 documents per group and
+# window: one sink row per 20 documents, so $merge's cost shows).  A run is
+# over when the worker idles: its CPU time and its newest asp.sample
+# document unchanged for 1 s (and, with '1s', asp.stats showing
+# inputMessageCount = N).  The worker's CPU time is utime + stime of its
 # /proc/<pid>/stat (pid from pg_stat_activity), read before the stop; the
 # stop (final checkpoint) is not counted.  After the stop, the sink table
 # (one row per (group_id, window start)) gives the sum of n, which must
@@ -30,7 +33,7 @@
 #
 # Output, one line per run, read by bench.c:
 #	 PROC interval=<i> docs=<N> cpu_s=<s> wall_s=<s> rows=<r> sum_n=<n> dlq=<d>
-#		  stats_in=<c> gen_rate=<options.sample.rate, 0 if not given>
+#		  stats_in=<c> devices=<options.sample.devices>
 # or, when the processor cannot run, a single line
 #	 PROCSKIP <reason>
 # and exit status 3.  Everything it started is stopped and its scratch
@@ -102,17 +105,17 @@ PIPELINE='[{"$source": {"connectionName": "sample_stream_solar",
                 "n": {"$sum": 1}}}]}},
   {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "COLL"}}}]'
 OPTIONS='{"sample": {"seed": 42, "start": {"$date": "2024-05-01T00:00:00Z"}, "maxDocs": '$N',
-  RATE"unthrottled": true}, "dlq": {"connectionName": "local", "db": "public", "coll": "COLL_dlq"}}'
+  "devices": DEVICES, "unthrottled": true}, "dlq": {"connectionName": "local", "db": "public", "coll": "COLL_dlq"}}'
 clk_tck=$(getconf CLK_TCK)
 
 # ticks <pid>: utime + stime of a process, empty if it is gone
 ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null; }
 
-# run <interval> <name> [<options.sample.rate>]
+# run <interval> <name> <options.sample.devices>
 run() {
-	local iv=$1 name=$2 rate=${3:-} pid="" t0 i c prev="" s prevs="" still=0 inmsg="" cpu wall out
+	local iv=$1 name=$2 devices=$3 pid="" t0 i c prev="" s prevs="" still=0 inmsg="" cpu wall out
 	local opts=${OPTIONS//COLL/$name}
-	if [ -n "$rate" ]; then opts=${opts/RATE/\"rate\": $rate, }; else opts=${opts/RATE/}; fi
+	opts=${opts/DEVICES/$devices}
 	q -c "ALTER SYSTEM SET asp.checkpoint_interval = '$iv'" -c "SELECT pg_reload_conf()" >/dev/null ||
 		skip "cannot set asp.checkpoint_interval"
 	sleep 0.2
@@ -156,10 +159,10 @@ run() {
 		skip "cannot read the sink table $name: $out"
 	d=$(q -c "SELECT count(*) FROM public.\"${name}_dlq\"" 2>/dev/null || echo 0)
 	echo "PROC interval=$iv docs=$N cpu_s=$cpu wall_s=$wall rows=${out% *} sum_n=${out#* }" \
-		"dlq=${d:-0} stats_in=${inmsg:-none} gen_rate=${rate:-0}"
+		"dlq=${d:-0} stats_in=${inmsg:-none} devices=$devices"
 	say "$name: checkpoint_interval $iv, worker pid $pid, $cpu CPU-s, $wall s wall"
 }
 
-run 1s p2_ckpt_1s
-run 1h p2_ckpt_1h
-run 1s p2_rate_100 100
+run 1s p2_ckpt_1s 1000
+run 1h p2_ckpt_1h 1000
+run 1s p2_dev_10 10
