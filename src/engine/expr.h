@@ -64,6 +64,7 @@ struct asp_expr
 	void		(*free_data) (void *data);
 	bool		is_const;		/* evaluates to `constant`, no document needed */
 	int		   *hints;			/* field paths: index position of each segment's key last time */
+	int			plan_slot;		/* field paths: slot in the pipeline's field plan + 1, 0: none */
 };
 
 struct asp_eval_ctx
@@ -88,6 +89,15 @@ struct asp_eval_ctx
 	int			subindex_next;	/* round-robin replacement */
 	const uint8_t *stream_meta;	/* _stream_meta document of the input, or NULL */
 	uint32_t	stream_meta_len;
+	/*
+	 * The field plan values of the current source document (exec.c): a
+	 * planned field path reads its slot while CURRENT is plan_doc and
+	 * doc_gen is still plan_gen; otherwise it looks the path up.
+	 */
+	const uint8_t *plan_doc;
+	uint32_t	plan_len;
+	uint64_t	plan_gen;
+	const asp_field_plan_vals *plan_vals;
 };
 
 /*
@@ -163,6 +173,17 @@ extern asp_expr *asp_expr_compile_error(asp_expr_compiler *c, const char *fmt,..
 extern asp_expr *asp_expr_fold(asp_expr *e);
 /* asp_find_op: look up an operator by name in all tables */
 extern const asp_op_def *asp_find_op(const char *name, size_t len);
+
+/*
+ * asp_expr_plan_paths: give every field path ("$a.b") of e and its
+ * operands a slot in fp (paths whose first segment is skip_a or skip_b are
+ * left alone, as are paths once fp is full), so that they read the value
+ * the executor's walk of the source document found.  Returns whether e
+ * reads the current document only through field paths that do not start
+ * with skip_a or skip_b (false for $$ROOT, $$CURRENT and such paths).
+ */
+extern bool asp_expr_plan_paths(asp_expr *e, asp_field_plan *fp, const char *skip_a,
+								const char *skip_b);
 
 /* Evaluation */
 static inline bool

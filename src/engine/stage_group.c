@@ -492,6 +492,44 @@ static const asp_stage_ops group_ops = {
 	asp_block_push, asp_block_flush, group_destroy, asp_block_reset
 };
 
+/* asp_group_exprs: the key and operand expressions of a $group */
+int
+asp_group_exprs(asp_stage *s, asp_expr **out, int max, bool *plain)
+{
+	group_spec *g;
+	int			n = 0,
+				need = 1,
+				i;
+
+	if (s == NULL || s->ops != &group_ops)
+		return -1;
+	g = s->data;
+	*plain = true;
+	if (n < max)
+		out[n++] = g->id;
+	for (i = 0; i < g->nacc; i++)
+	{
+		if (g->eval_mode[i] == GROUP_EVAL_DEF)
+			*plain = false;
+		if (g->acc[i].arg)
+		{
+			need++;
+			if (n < max)
+				out[n++] = g->acc[i].arg;
+		}
+		if (g->acc[i].n)
+		{
+			*plain = false;
+			need++;
+			if (n < max)
+				out[n++] = g->acc[i].n;
+		}
+	}
+	if (n < need)
+		*plain = false;			/* some were left out */
+	return n;
+}
+
 /* asp_stage_compile_group: {_id: <expr>, <field>: {<accumulator>: <expr>}, ...} */
 asp_stage *
 asp_stage_compile_group(const bson_value_t *spec, asp_stage_compile_ctx *cc)
