@@ -192,6 +192,31 @@ asp_expr_eval(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return e->eval(e, ctx, out);
 }
 
+/*
+ * asp_eval_ctx_plan_ok: the field plan's values are those of doc (the
+ * current document, as set by asp_eval_ctx_set_root).
+ */
+static inline bool
+asp_eval_ctx_plan_ok(const asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len)
+{
+	return ctx->plan_doc == doc && ctx->plan_gen == ctx->doc_gen && ctx->plan_len == len;
+}
+
+/*
+ * asp_expr_eval_planned: asp_expr_eval, reading a planned field path's
+ * slot without the call when plan_ok (asp_eval_ctx_plan_ok for CURRENT).
+ */
+static inline bool
+asp_expr_eval_planned(const asp_expr *e, asp_eval_ctx *ctx, bool plan_ok, bson_value_t *out)
+{
+	if (e->plan_slot > 0 && plan_ok && ctx->plan_vals->ok[e->plan_slot - 1])
+	{
+		*out = ctx->plan_vals->v[e->plan_slot - 1];
+		return true;
+	}
+	return e->eval(e, ctx, out);
+}
+
 /* asp_eval_ctx_init: zero the context and attach arena and error */
 extern void asp_eval_ctx_init(asp_eval_ctx *ctx, asp_arena *arena, asp_error *err);
 

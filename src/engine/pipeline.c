@@ -1038,7 +1038,10 @@ asp_pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, asp_e
 		idx++;
 	}
 	compiling = NULL;
-	plan_pipeline(p);
+	if (opts == NULL || !opts->no_field_plan)
+		plan_pipeline(p);
+	else
+		asp_field_plan_prepare(&p->plan, p->ts_field, "_stream_meta");
 	return p;
 
 fail:

@@ -52,6 +52,7 @@ typedef struct asp_compile_opts
 {
 	asp_conn_lookup_fn lookup;	/* NULL: every connection name is accepted by shape */
 	void	   *lookup_ud;
+	bool		no_field_plan;	/* tests: no field plan (general lookups, built documents) */
 } asp_compile_opts;
 
 typedef struct asp_window_spec asp_window_spec;

@@ -953,16 +953,24 @@ asp_doc_index_build(asp_doc_index *ix, const uint8_t *doc, uint32_t len)
 	asp_raw_iter it;
 	asp_raw_elem e;
 
+	uint64_t	seen = 0;
+
 	ix->doc = doc;
 	ix->len = len;
 	ix->n = 0;
 	ix->complete = false;
+	ix->maybe_dups = false;
 	if (!asp_raw_iter_init(&it, doc, len))
 		return;
 	while (raw_next(&it, &e))
 	{
 		asp_doc_index_entry *x;
+		/* a bit per (length, first byte): a repeated bit may be a repeated key */
+		uint64_t	bit = UINT64_C(1) << ((e.keylen ^ ((uint32_t) (uint8_t) e.key[0] << 1)) & 63);
 
+		if (seen & bit)
+			ix->maybe_dups = true;
+		seen |= bit;
 		if (ix->n == ASP_DOC_INDEX_MAX)
 			return;				/* too many fields: lookups walk instead */
 		x = &ix->e[ix->n++];
@@ -1015,7 +1023,8 @@ asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
 	int			i;
 	int			h = *hint;
 
-	if (h >= 0 && h < ix->n && ix->e[h].keylen == keylen &&
+	/* the hint may point at a later one of repeated keys: not with repeats */
+	if (h >= 0 && h < ix->n && !ix->maybe_dups && ix->e[h].keylen == keylen &&
 		key_equal(ix->e[h].key, key, keylen))
 	{
 		const asp_doc_index_entry *x = &ix->e[h];

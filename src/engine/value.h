@@ -156,6 +156,24 @@ extern int	asp_doc_compare(const uint8_t *a, uint32_t alen,
 /* asp_value_hash: a hash consistent with asp_value_equal (1 == 1L == 1.0) */
 extern uint64_t asp_value_hash(const bson_value_t *v, uint64_t seed);
 
+/*
+ * asp_value_hash_int: asp_value_hash of an int32 or int64 holding i, for
+ * callers that hash many integer keys (equal to asp_value_hash's result).
+ */
+static inline uint64_t
+asp_value_hash_int(int64_t i, uint64_t seed)
+{
+	uint64_t	x = seed ^ ((uint64_t) 10 * 0x9e3779b97f4a7c15ULL) ^ (uint64_t) i;
+
+	/* splitmix64's finaliser, as value.c's mix64 */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 /* asp_value_truthy: $cond / $and / $or truth (false, 0, null, missing, undefined are false) */
 extern bool asp_value_truthy(const bson_value_t *v);
 
@@ -257,6 +275,7 @@ typedef struct asp_doc_index
 	uint32_t	len;
 	uint64_t	gen;			/* context generation it was built in */
 	bool		complete;		/* every field is in e[] (else fall back to a walk) */
+	bool		maybe_dups;		/* two keys may be equal: the first of them is the field */
 	int			n;
 	asp_doc_index_entry e[ASP_DOC_INDEX_MAX];
 } asp_doc_index;
