@@ -1234,6 +1234,128 @@ shape_record(asp_shape *sh, int i, const uint8_t *elem, size_t kl, int act)
 	c->hlen = (uint8_t) (kl + 2);
 	c->fixed = shape_fixed_size(elem[0]);
 	c->act = (int8_t) act;
+	c->total = (uint8_t) (c->fixed >= 0 ? c->hlen + c->fixed : 0);
+	return true;
+}
+
+/*
+ * shape_head_equal: the type byte, key and NUL at p are those of c, near
+ * the end of the readable bytes (p + hlen is at most end, checked).
+ */
+static inline bool
+shape_head_equal(const uint8_t *p, const asp_shape_elem *c, const uint8_t *rend)
+{
+	if (c->hlen <= 16 && p + 16 <= rend + 1)
+	{
+		uint64_t	w0,
+					w1;
+
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		return (((w0 & c->m[0]) ^ c->w[0]) | ((w1 & c->m[1]) ^ c->w[1])) == 0;
+	}
+	if (c->hlen <= 8 && p + 8 <= rend + 1)
+	{
+		uint64_t	w0;
+
+		memcpy(&w0, p, 8);
+		return ((w0 & c->m[0]) ^ c->w[0]) == 0;
+	}
+	return memcmp(p, c->w, c->hlen) == 0;
+}
+
+/*
+ * shape_template: after a walk of a level's document: keep the template
+ * when the shape covers the whole document (walked) and every value has a
+ * fixed size; else drop it.
+ */
+static void
+shape_template(asp_shape *sh, const uint8_t *doc, uint32_t len, bool walked)
+{
+	uint8_t		b[ASP_SHAPE_TEMPLATE],
+				m[ASP_SHAPE_TEMPLATE];
+	uint32_t	off = 4;
+	int			i;
+
+	if (sh->tlen == len)
+		return;					/* the template of this document's length stays */
+	sh->tlen = 0;
+	sh->tfills = 0;
+	if (!walked || len > ASP_SHAPE_TEMPLATE)
+		return;
+	memset(b, 0, sizeof(b));
+	memset(m, 0, sizeof(m));
+	memcpy(b, doc, len);
+	memset(m, 0xff, 4);
+	for (i = 0; i < sh->n; i++)
+	{
+		const asp_shape_elem *c = &sh->e[i];
+
+		if (c->fixed < 0 || off + c->total > len - 1)
+			return;
+		memset(m + off, 0xff, c->hlen);
+		if (c->act >= 0)
+		{
+			if (sh->tfills == ASP_SHAPE_TEMPLATE_FILLS)
+				return;
+			sh->tfill[sh->tfills].elem = (uint8_t) off;
+			sh->tfill[sh->tfills].value = (uint8_t) (off + c->hlen);
+			sh->tfill[sh->tfills].size = (uint8_t) c->fixed;
+			sh->tfill[sh->tfills].type = c->type;
+			sh->tfill[sh->tfills].j = c->act;
+			sh->tfills++;
+		}
+		off += c->total;
+	}
+	if (off != len - 1 || len < 8)
+		return;
+	m[len - 1] = 0xff;
+	/* words at 0, 8, ...; the last one ends at the document's end (it may overlap) */
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+	{
+		uint32_t	o = 8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8;
+
+		memcpy(&sh->tw[i], b + o, 8);
+		memcpy(&sh->tm[i], m + o, 8);
+		sh->tw[i] &= sh->tm[i];
+	}
+	sh->tlen = len;
+}
+
+/*
+ * shape_template_match: doc (len bytes, readable up to rend) matches the
+ * level's template: fill its slots and say which were found.
+ */
+static inline bool
+shape_template_match(const asp_shape *sh, const asp_field_plan_level *l, const uint8_t *doc,
+					 uint32_t len, const uint8_t *rend, uint32_t *found,
+					 asp_field_plan_vals *vals)
+{
+	uint64_t	diff = 0;
+	uint32_t	nw = (len + 7) / 8;
+	uint32_t	i;
+
+	(void) rend;
+	if (sh->tlen != len)
+		return false;
+	for (i = 0; i < nw; i++)
+	{
+		uint64_t	w;
+
+		memcpy(&w, doc + (8 * i < len - 8 ? 8 * i : len - 8), 8);
+		diff |= (w & sh->tm[i]) ^ sh->tw[i];
+	}
+	if (diff)
+		return false;
+	*found = 0;
+	for (i = 0; i < (uint32_t) sh->tfills; i++)
+	{
+		const uint8_t *e = doc + sh->tfill[i].elem;
+
+		raw_fill_value(doc, len, e, sh->tfill[i].type, doc + sh->tfill[i].value,
+					   sh->tfill[i].size, &vals->v[l->slot[sh->tfill[i].j]]);
+		*found |= 1u << sh->tfill[i].j;
+	}
 	return true;
 }
 
@@ -1266,7 +1388,11 @@ plan_walk(const asp_field_plan *fp, const asp_field_plan_level *l, bool top,
 		const asp_shape_elem *c = sh->e;
 		const asp_shape_elem *cend = sh->e + sh->n;
 
-		for (; c < cend && p < end && (top || pending > 0); c++)
+		/*
+		 * No check of p against end per element: at the end p points at
+		 * the NUL, which no element's type byte equals.
+		 */
+		for (; c < cend && (top || pending > 0); c++)
 		{
 			const uint8_t *v = p + c->hlen;
 			int64_t		vs;
@@ -1283,16 +1409,18 @@ plan_walk(const asp_field_plan *fp, const asp_field_plan_level *l, bool top,
 				if (((w0 & c->m[0]) ^ c->w[0]) | ((w1 & c->m[1]) ^ c->w[1]) |
 					((w2 & c->m[2]) ^ c->w[2]))
 					break;
-				if (v > end)
-					break;
 			}
-			else if (v > end || memcmp(p, c->w, c->hlen) != 0)
+			else if (p >= end || v > end || !shape_head_equal(p, c, rend))
 				break;
 			if (c->fixed >= 0)
+			{
+				/* type and key matched: the element's size is known */
+				if (p + c->total > end)
+					break;
 				vs = c->fixed;
-			else if ((vs = raw_value_size(c->type, v, (size_t) (end - v))) < 0)
-				break;
-			if (vs > end - v)
+			}
+			else if (v > end || (vs = raw_value_size(c->type, v, (size_t) (end - v))) < 0 ||
+					 vs > end - v)
 				break;
 			if (c->act >= 0)
 			{
@@ -1349,6 +1477,8 @@ plan_walk(const asp_field_plan *fp, const asp_field_plan_level *l, bool top,
 	}
 	if (recording)
 		sh->n = i;
+	if (sh && !top)
+		shape_template(sh, doc, len, p == end && recording);
 	return true;
 }
 
@@ -1436,8 +1566,12 @@ plan_fill_level(const asp_field_plan *fp, int k, const uint8_t *doc, uint32_t le
 		plan_mark(fp, k, false, vals);
 		return;
 	}
-	complete = plan_walk(fp, l, false, doc, len, rend,
-						 lv < ASP_SHAPE_LEVELS ? &vals->shape[lv] : NULL, &found, NULL, vals);
+	if (lv < ASP_SHAPE_LEVELS && shape_template_match(&vals->shape[lv], l, doc, len, rend,
+													  &found, vals))
+		complete = true;
+	else
+		complete = plan_walk(fp, l, false, doc, len, rend,
+							 lv < ASP_SHAPE_LEVELS ? &vals->shape[lv] : NULL, &found, NULL, vals);
 	plan_level_done(fp, l, found, complete, rend, vals);
 }
 

@@ -366,12 +366,34 @@ typedef struct asp_shape_elem
 	int8_t		fixed;			/* the value's size when the type fixes it, else -1 */
 	int8_t		act;			/* >= 0: position of the slot it fills in its level;
 								 * -1: nothing; -2: a name asp_field_plan_fill reports */
+	uint8_t		total;			/* hlen + fixed when fixed >= 0 */
 } asp_shape_elem;
+
+/*
+ * A small document all of whose elements have fixed-size values (obs:
+ * {watts, temp}) and that was walked to its end also keeps a template:
+ * its bytes with the values masked out.  A document equal to the
+ * template under the mask has the same fields at the same offsets.
+ */
+#define ASP_SHAPE_TEMPLATE 64	/* bytes */
+#define ASP_SHAPE_TEMPLATE_FILLS 8
 
 typedef struct asp_shape
 {
 	int			n;
 	asp_shape_elem e[ASP_SHAPE_MAX];
+	uint32_t	tlen;			/* length of the templated document, 0: none */
+	int			tfills;
+	uint64_t	tw[ASP_SHAPE_TEMPLATE / 8];
+	uint64_t	tm[ASP_SHAPE_TEMPLATE / 8];
+	struct
+	{
+		uint8_t		elem;		/* offset of the element */
+		uint8_t		value;		/* offset of its value */
+		uint8_t		size;
+		uint8_t		type;
+		int8_t		j;			/* the slot's position in its level */
+	}			tfill[ASP_SHAPE_TEMPLATE_FILLS];
 } asp_shape;
 
 /* per-document values of a plan's slots (and the walks' shapes) */
