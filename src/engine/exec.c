@@ -370,7 +370,7 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 	bson_t	   *b = x->srcbuf;
 	bson_iter_t it;
 	bool		conflict = false;
-	size_t		tslen = strlen(p->ts_field);
+	size_t		tslen;
 	uint32_t	meta_off;
 	bson_t		meta;
 	const uint8_t *out_doc;
@@ -476,6 +476,7 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 	}
 	else
 	{
+		tslen = strlen(p->ts_field);
 		bson_reinit(b);
 		if (!conflict)
 		{

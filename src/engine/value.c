@@ -1419,12 +1419,44 @@ plan_walk(const asp_field_plan *fp, const asp_field_plan_level *l, bool top,
 					break;
 				vs = c->fixed;
 			}
-			else if (v > end || (vs = raw_value_size(c->type, v, (size_t) (end - v))) < 0 ||
-					 vs > end - v)
-				break;
+			else
+			{
+				int32_t		n;
+
+				if (v + 4 > end)
+					break;
+				memcpy(&n, v, 4);
+				n = (int32_t) BSON_UINT32_FROM_LE(n);
+				/* strings and documents inline, as raw_value_size sizes them */
+				if (c->type == BSON_TYPE_UTF8)
+					vs = n < 1 ? -1 : (int64_t) n + 4;
+				else if (c->type == BSON_TYPE_DOCUMENT || c->type == BSON_TYPE_ARRAY)
+					vs = n < 5 ? -1 : n;
+				else
+					vs = raw_value_size(c->type, v, (size_t) (end - v));
+				if (vs < 0 || vs > end - v)
+					break;
+			}
 			if (c->act >= 0)
 			{
-				raw_fill_value(doc, len, p, c->type, v, vs, &vals->v[l->slot[c->act]]);
+				bson_value_t *out = &vals->v[l->slot[c->act]];
+
+				if (c->type == BSON_TYPE_INT32)
+				{
+					int32_t		i32;
+
+					memcpy(&i32, v, 4);
+					out->value_type = BSON_TYPE_INT32;
+					out->value.v_int32 = (int32_t) BSON_UINT32_FROM_LE(i32);
+				}
+				else if (c->type == BSON_TYPE_UTF8)
+				{
+					out->value_type = BSON_TYPE_UTF8;
+					out->value.v_utf8.str = (char *) v + 4;
+					out->value.v_utf8.len = (uint32_t) (vs - 5);
+				}
+				else
+					raw_fill_value(doc, len, p, c->type, v, vs, out);
 				*found |= 1u << c->act;
 				pending--;
 			}
