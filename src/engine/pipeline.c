@@ -921,9 +921,28 @@ asp_compile_inner_stage(const char *name, const bson_value_t *operand,
 	return s;
 }
 
+static asp_pipeline *pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts,
+									  bool plan, asp_error *err);
+
 /* asp_pipeline_compile: compile a whole pipeline */
 asp_pipeline *
 asp_pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, asp_error *err)
+{
+	return pipeline_compile(pipeline, opts, true, err);
+}
+
+/* asp_pipeline_compile_unplanned: compile without the field plan (tests) */
+asp_pipeline *
+asp_pipeline_compile_unplanned(const bson_t *pipeline, const asp_compile_opts *opts,
+							   asp_error *err)
+{
+	return pipeline_compile(pipeline, opts, false, err);
+}
+
+/* pipeline_compile: compile a whole pipeline; plan: build the field plan */
+static asp_pipeline *
+pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, bool plan,
+				 asp_error *err)
 {
 	asp_pipeline *p = calloc(1, sizeof(asp_pipeline));
 	bson_iter_t sit;
@@ -1038,7 +1057,7 @@ asp_pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, asp_e
 		idx++;
 	}
 	compiling = NULL;
-	if (opts == NULL || !opts->no_field_plan)
+	if (plan)
 		plan_pipeline(p);
 	else
 		asp_field_plan_prepare(&p->plan, p->ts_field, "_stream_meta");

@@ -52,7 +52,6 @@ typedef struct asp_compile_opts
 {
 	asp_conn_lookup_fn lookup;	/* NULL: every connection name is accepted by shape */
 	void	   *lookup_ud;
-	bool		no_field_plan;	/* tests: no field plan (general lookups, built documents) */
 } asp_compile_opts;
 
 typedef struct asp_window_spec asp_window_spec;
@@ -102,6 +101,13 @@ typedef struct asp_pipeline
 extern asp_pipeline *asp_pipeline_compile(const bson_t *pipeline,
 										  const asp_compile_opts *opts,
 										  asp_error *err);
+/*
+ * asp_pipeline_compile_unplanned: the same without the field plan (general
+ * lookups, source documents always built), for tests that compare the two.
+ */
+extern asp_pipeline *asp_pipeline_compile_unplanned(const bson_t *pipeline,
+													const asp_compile_opts *opts,
+													asp_error *err);
 extern void asp_pipeline_free(asp_pipeline *p);
 
 /* asp_duration_ms: parse {size, unit} (unit ms|second|minute|hour|day) */

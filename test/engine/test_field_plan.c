@@ -442,9 +442,9 @@ static asp_pipeline *
 run_stream(const char *json, bool plan, uint64_t seed, int ndocs, out_log *o)
 {
 	bson_t	   *spec = test_parse_json(json, true);
-	asp_compile_opts opts = {NULL, NULL, !plan};
 	asp_error	err;
-	asp_pipeline *p = asp_pipeline_compile(spec, &opts, &err);
+	asp_pipeline *p = plan ? asp_pipeline_compile(spec, NULL, &err) :
+		asp_pipeline_compile_unplanned(spec, NULL, &err);
 	asp_exec   *x;
 	bson_t		d = BSON_INITIALIZER;
 	bson_t	   *meta = BCON_NEW("type", "kafka", "topic", "t");
