@@ -620,10 +620,126 @@ test_hash_int(void)
 	ok(bad == 0, "asp_value_hash_int equals asp_value_hash for int32 and int64");
 }
 
+/* ---------- $sum / $avg of int32: the exact shortcut of the compensated sum ---------- */
+
+typedef struct sum_out
+{
+	bson_value_t s;
+	double		a;
+	int			n;
+	uint8_t		sbuf[64];
+} sum_out;
+
+static void
+sum_collect(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
+{
+	sum_out    *o = ud;
+	bson_value_t v;
+
+	if (kind != ASP_OUTPUT_DOC)
+		return;
+	o->n++;
+	if (asp_doc_get(doc, len, "s", 1, &v))
+		o->s = v;
+	if (asp_doc_get(doc, len, "a", 1, &v) && v.value_type == BSON_TYPE_DOUBLE)
+		o->a = v.value.v_double;
+}
+
+/*
+ * sum_case: $sum and $avg of field v over documents in one window against
+ * the exact result (int64, or a double when a value is one: those cases
+ * only add values whose double sum is exact)
+ */
+static void
+sum_case(const char *name, const bson_value_t *vals, int n)
+{
+	bson_t	   *spec = test_parse_json("[{'$source': {'documents': []}}, {'$tumblingWindow': {'interval': {'size': 10, 'unit': 'second'},"
+									   " 'pipeline': [{'$group': {'_id': null, 's': {'$sum': '$v'}, 'a': {'$avg': '$v'}}}]}}]", true);
+	asp_error	err;
+	asp_pipeline *p = asp_pipeline_compile(spec, NULL, &err);
+	sum_out		o;
+	asp_exec   *x;
+	__int128	exact = 0;
+	double		dexact;
+	bool		dbl = false;
+	int			i;
+
+	memset(&o, 0, sizeof(o));
+	x = asp_exec_new(p, sum_collect, &o);
+	for (i = 0; i < n; i++)
+	{
+		bson_t		d = BSON_INITIALIZER;
+
+		bson_append_value(&d, "v", 1, &vals[i]);
+		if (vals[i].value_type == BSON_TYPE_INT32)
+			exact += vals[i].value.v_int32;
+		else if (vals[i].value_type == BSON_TYPE_INT64)
+			exact += vals[i].value.v_int64;
+		else
+			dbl = true;
+		asp_exec_push_source(x, bson_get_data(&d), d.len, 1000, NULL);
+		bson_destroy(&d);
+	}
+	asp_exec_finish(x);
+	dexact = (double) exact;
+	if (dbl)
+	{
+		/* the cases with a double add exactly representable halves only */
+		for (i = 0; i < n; i++)
+			if (vals[i].value_type == BSON_TYPE_DOUBLE)
+				dexact += vals[i].value.v_double;
+		ok(o.n == 1 && o.s.value_type == BSON_TYPE_DOUBLE && o.s.value.v_double == dexact &&
+		   o.a == dexact / n, "$sum/$avg %s: %.17g (expected %.17g), avg %.17g", name,
+		   o.s.value.v_double, dexact, o.a);
+	}
+	else
+		ok(o.n == 1 && ((o.s.value_type == BSON_TYPE_INT64 && o.s.value.v_int64 == (int64_t) exact) ||
+						(o.s.value_type == BSON_TYPE_INT32 && o.s.value.v_int32 == (int64_t) exact)) &&
+		   o.a == dexact / n, "$sum/$avg %s: %lld (expected %lld), avg %.17g (expected %.17g)", name,
+		   (long long) (o.s.value_type == BSON_TYPE_INT64 ? o.s.value.v_int64 : o.s.value.v_int32),
+		   (long long) exact, o.a, dexact / n);
+	asp_exec_free(x);
+	asp_pipeline_free(p);
+	bson_destroy(spec);
+}
+
+static void
+test_sum_int32(void)
+{
+	int			n = 4000,
+				i;
+	bson_value_t *v = calloc((size_t) n, sizeof(bson_value_t));
+
+	/* across 2^52 from below: the shortcut must give way */
+	asp_value_set_int64(&v[0], INT64_C(4503599627370496) - 496);
+	for (i = 1; i < n; i++)
+		asp_value_set_int32(&v[i], 1);
+	sum_case("int64 2^52 - 496 then int32 ones", v, n);
+	asp_value_set_int64(&v[0], -INT64_C(4503599627370496) + 5);
+	for (i = 1; i < n; i++)
+		asp_value_set_int32(&v[i], -3);
+	sum_case("across -2^52", v, n);
+	/* random int32 over the whole range */
+	for (i = 0; i < n; i++)
+		asp_value_set_int32(&v[i], (int32_t) rnd());
+	sum_case("random int32", v, n);
+	/* a fractional sum first: the general path throughout */
+	asp_value_set_double(&v[0], 0.5);
+	for (i = 1; i < n; i++)
+		asp_value_set_int32(&v[i], 3);
+	sum_case("0.5 then int32", v, n);
+	/* beyond 2^53 in a double, then an int32: the general path (1e16 + 2 is a double) */
+	asp_value_set_double(&v[0], 1e16);
+	asp_value_set_int32(&v[1], 2);
+	sum_case("1e16 then 2", v, 2);
+	free(v);
+}
+
 int
 main(void)
 {
 	test_hash_int();
+	test_sum_int32();
 	test_plan_fill();
 	test_pipelines();
 	return tap_done();
