@@ -169,9 +169,112 @@ asp_local_ms_from_parts(int64_t year, int64_t month, int64_t day, int64_t hour,
 #define DIG(c) ((unsigned) ((c) - '0') <= 9)
 #define N2(p) (((p)[0] - '0') * 10 + ((p)[1] - '0'))
 
+/* swar_digits: every byte of w under mask is an ASCII digit */
+static inline bool
+swar_digits(uint64_t w, uint64_t mask)
+{
+	uint64_t	t = (w ^ UINT64_C(0x3030303030303030)) & mask;
+
+	/* each byte now 0..9 if it was a digit: high nibble clear, and + 6 stays below 16 */
+	return ((t & UINT64_C(0xF0F0F0F0F0F0F0F0)) | ((t + (UINT64_C(0x0606060606060606) & mask)) &
+												  UINT64_C(0xF0F0F0F0F0F0F0F0))) == 0;
+}
+
+/*
+ * iso_canonical: the shapes nearly every stream sends,
+ * YYYY-MM-DDThh:mm:ss[.fff] then Z or +hh:mm / -hh:mm, checked with word
+ * compares; false for anything else and for the values the general
+ * parser must look at (year 0, day 29 and later), which it then parses.
+ * Gives the general parser's result whenever it returns true.
+ */
+static inline bool
+iso_canonical(const char *s, size_t len, int64_t *ms_out)
+{
+	/* day of the March-based year of the 1st of each month */
+	static const int16_t march_doy[12] = {306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275};
+	static const uint8_t m0b[8] = {0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0};
+	static const uint8_t m1b[8] = {0xff, 0xff, 0, 0xff, 0xff, 0, 0xff, 0xff};
+	uint64_t	w0,
+				w1,
+				m0,
+				m1;
+	unsigned	year,
+				month,
+				day,
+				hour,
+				minute,
+				second,
+				millis = 0,
+				y;
+	int			off = 0;
+	size_t		p = 19;
+	int64_t		days;
+
+	if (len < 20 || len > 29)
+		return false;
+	memcpy(&w0, s, 8);			/* YYYY-MM- */
+	memcpy(&w1, s + 8, 8);		/* DDThh:mm */
+	memcpy(&m0, m0b, 8);
+	memcpy(&m1, m1b, 8);
+	/* digits at bytes 0-3, 5-6 of w0; 0-1, 3-4, 6-7 of w1 (either byte order) */
+	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+		!swar_digits(w0, m0) || !swar_digits(w1, m1) || !DIG(s[17]) || !DIG(s[18]))
+		return false;
+	if (s[19] == '.')
+	{
+		if (len < 24 || !DIG(s[20]) || !DIG(s[21]) || !DIG(s[22]))
+			return false;
+		millis = (unsigned) ((s[20] - '0') * 100 + (s[21] - '0') * 10 + (s[22] - '0'));
+		p = 23;
+	}
+	if (len == p + 1)
+	{
+		if (s[p] != 'Z')
+			return false;
+	}
+	else if (len == p + 6)
+	{
+		unsigned	oh,
+					om;
+
+		if ((s[p] != '+' && s[p] != '-') || !DIG(s[p + 1]) || !DIG(s[p + 2]) ||
+			s[p + 3] != ':' || !DIG(s[p + 4]) || !DIG(s[p + 5]))
+			return false;
+		oh = (unsigned) N2(s + p + 1);
+		om = (unsigned) N2(s + p + 4);
+		if (oh > 23 || om > 59)
+			return false;
+		off = (int) (oh * 3600 + om * 60);
+		if (s[p] == '-')
+			off = -off;
+	}
+	else
+		return false;
+	year = (unsigned) (N2(s) * 100 + N2(s + 2));
+	month = (unsigned) N2(s + 5);
+	day = (unsigned) N2(s + 8);
+	hour = (unsigned) N2(s + 11);
+	minute = (unsigned) N2(s + 14);
+	second = (unsigned) N2(s + 17);
+	if (year == 0 || month - 1 > 11 || day - 1 > 27 || hour > 23 || minute > 59 || second > 59)
+		return false;
+	y = year - (month <= 2 ? 1 : 0);
+	days = (int64_t) (365 * y + y / 4 - y / 100 + y / 400) + march_doy[month - 1] + day - 1 - 719468;
+	*ms_out = days * ASP_MS_PER_DAY +
+		(int64_t) ((int) ((hour * 60 + minute) * 60 + second) - off) * 1000 + millis;
+	return true;
+}
+
 /* asp_parse_iso8601: YYYY-MM-DDThh:mm:ss[.fff][zone] in a few ns */
 bool
 asp_parse_iso8601(const char *s, size_t len, int64_t *ms_out)
+{
+	return iso_canonical(s, len, ms_out) || asp_parse_iso8601_general(s, len, ms_out);
+}
+
+/* asp_parse_iso8601_general: asp_parse_iso8601 without the canonical shape's shortcut */
+bool
+asp_parse_iso8601_general(const char *s, size_t len, int64_t *ms_out)
 {
 	int			year,
 				month,

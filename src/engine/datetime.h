@@ -104,6 +104,8 @@ extern bool asp_local_ms_from_parts(int64_t year, int64_t month, int64_t day,
  * asp_parse_date_string).  Never writes *ms_out on failure.
  */
 extern bool asp_parse_iso8601(const char *s, size_t len, int64_t *ms_out);
+/* the same without the word-compare shortcut for YYYY-MM-DDThh:mm:ss[.fff]Z (for tests) */
+extern bool asp_parse_iso8601_general(const char *s, size_t len, int64_t *ms_out);
 
 /* what a parsed date string said about its zone */
 typedef enum asp_parsed_zone

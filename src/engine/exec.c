@@ -3,9 +3,14 @@
  * exec.c
  *	  The executor: runs a compiled pipeline over pushed source documents.
  *
- * Per source document: evaluate timeField (or take the source's time),
- * rebuild the document with the timestamp field and _stream_meta appended,
- * and push it into the first stage.  Failures on one document become dead
+ * Per source document: one walk of its top level checks it, looks for the
+ * fields the executor appends, and fills the pipeline's field plan (the
+ * paths timeField and the first stage read); evaluate timeField (or take
+ * the source's time), rebuild the document with the timestamp field and
+ * _stream_meta appended, and push it into the first stage.  When the
+ * pipeline allows it (source_lazy, see pipeline.h) the input document is
+ * pushed as it is and only built whole if a stage hands it to the dead
+ * letter queue or emits it.  Failures on one document become dead
  * letter queue documents in ASP's format:
  *	{_stream_meta: {source, window}, errInfo: {reason}, operatorName, doc,
  *	 processorName}
@@ -42,6 +47,10 @@ struct asp_exec
 	uint32_t	suffix_meta_off;	/* where the _stream_meta document starts in the suffix */
 	uint8_t    *docbuf;			/* the rebuilt source document */
 	size_t		docbuf_cap;
+	asp_field_plan_vals plan_vals;	/* the field plan's values of the current source document */
+	const uint8_t *lazy_doc;	/* the source document pushed unbuilt (pipeline source_lazy) */
+	uint32_t	lazy_len;
+	int64_t		lazy_time;		/* its event time */
 	int64_t		now_ms;
 	asp_exec_stats st;
 };
@@ -196,10 +205,13 @@ asp_exec_get_stats(const asp_exec *x, asp_exec_stats *st)
 	}
 }
 
+static inline const uint8_t *exec_unlazy(asp_exec *x, const uint8_t *doc, uint32_t *len);
+
 /* asp_stage_emit: push a document to the next stage, or out of the pipeline */
 bool
 asp_stage_emit(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 {
+	doc = exec_unlazy(x, doc, &len);
 	s->out_docs++;
 	x->ctx.doc_gen++;
 	if (s->next)
@@ -277,6 +289,7 @@ void
 asp_exec_dlq(asp_exec *x, const asp_stage *s, const uint8_t *doc, uint32_t len,
 			 const char *reason)
 {
+	doc = exec_unlazy(x, doc, &len);
 	exec_dlq(x, s ? s->name : "$source", doc, len, reason);
 }
 
@@ -306,40 +319,44 @@ asp_exec_push_doc(asp_exec *x, const uint8_t *doc, uint32_t len)
 }
 
 /*
- * raw_keys_check: walk the top-level keys of a document without decoding
- * values; *conflict when it already has the timestamp field or
- * _stream_meta.  False if the document is malformed.
+ * build_default: the source document with the prebuilt suffix (timestamp
+ * field and the default _stream_meta) into x->docbuf.  The caller checked
+ * the size.
  */
-static bool
-raw_keys_check(asp_doc_index *ix, const uint8_t *doc, uint32_t len, const char *ts,
-			   size_t tslen, bool *conflict)
+static const uint8_t *
+build_default(asp_exec *x, const uint8_t *doc, uint32_t len, int64_t event_time_ms,
+			  uint32_t *out_len)
 {
-	asp_raw_iter it;
-	asp_raw_elem e;
-	uint32_t	dlen;
-	int			i;
+	size_t		body = len - 5;
+	size_t		total = 4 + body + x->suffix_len + 1;
+	uint8_t    *d;
+	uint32_t	tot32 = BSON_UINT32_TO_LE((uint32_t) total);
+	uint64_t	t64 = BSON_UINT64_TO_LE((uint64_t) event_time_ms);
 
-	memcpy(&dlen, doc, 4);
-	if (BSON_UINT32_FROM_LE(dlen) != len || doc[len - 1] != 0)
-		return false;
-	*conflict = false;
-	/* one walk indexes the fields, for this check and for timeField */
-	asp_doc_index_build(ix, doc, len);
-	if (!ix->complete)
+	if (total > x->docbuf_cap)
 	{
-		asp_raw_iter_init(&it, doc, len);
-		while (asp_raw_iter_next(&it, &e))
-			if ((e.keylen == tslen && memcmp(e.key, ts, tslen) == 0) ||
-				(e.keylen == 12 && memcmp(e.key, "_stream_meta", 12) == 0))
-				*conflict = true;
-		/* a walk that stopped early means a malformed document */
-		return it.p == it.end;
+		x->docbuf_cap = total * 2 > 4096 ? total * 2 : 4096;
+		x->docbuf = realloc(x->docbuf, x->docbuf_cap);
+		if (x->docbuf == NULL)
+			abort();
 	}
-	for (i = 0; i < ix->n; i++)
-		if ((ix->e[i].keylen == tslen && memcmp(ix->e[i].key, ts, tslen) == 0) ||
-			(ix->e[i].keylen == 12 && memcmp(ix->e[i].key, "_stream_meta", 12) == 0))
-			*conflict = true;
-	return true;
+	d = x->docbuf;
+	memcpy(d, &tot32, 4);
+	memcpy(d + 4, doc + 4, body);
+	memcpy(d + 4 + body, x->suffix, x->suffix_len);
+	memcpy(d + 4 + body + x->suffix_date_off, &t64, 8);
+	d[total - 1] = 0;
+	*out_len = (uint32_t) total;
+	return d;
+}
+
+/* exec_unlazy: the built document if doc is the source document pushed unbuilt */
+static inline const uint8_t *
+exec_unlazy(asp_exec *x, const uint8_t *doc, uint32_t *len)
+{
+	if (x->lazy_doc != NULL && doc == x->lazy_doc && *len == x->lazy_len)
+		return build_default(x, doc, *len, x->lazy_time, len);
+	return doc;
 }
 
 /*
@@ -354,11 +371,13 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 	bson_t	   *b = x->srcbuf;
 	bson_iter_t it;
 	bool		conflict = false;
-	size_t		tslen = strlen(p->ts_field);
+	size_t		tslen;
 	uint32_t	meta_off;
 	bson_t		meta;
 	const uint8_t *out_doc;
 	uint32_t	out_len;
+	uint32_t	dlen;
+	bool		ok;
 
 	asp_arena_reset(x->arena);
 	x->st.input_count++;
@@ -377,12 +396,22 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 		return true;
 	}
 	x->ctx.doc_gen++;
-	if (len < 5 || !raw_keys_check(&x->ctx.index, doc, len, p->ts_field, tslen, &conflict))
+	if (len >= 5)
+	{
+		memcpy(&dlen, doc, 4);
+		dlen = BSON_UINT32_FROM_LE(dlen);
+	}
+	/* one walk: validity, the fields we append, the field plan's values */
+	if (len < 5 || dlen != len || doc[len - 1] != 0 ||
+		!asp_field_plan_fill(&p->plan, doc, len, &conflict, &x->plan_vals))
 	{
 		exec_dlq(x, "$source", NULL, 0, "the source message is not a valid BSON document");
 		return true;
 	}
-	x->ctx.index.gen = x->ctx.doc_gen;	/* valid for the input, for timeField */
+	x->ctx.plan_doc = doc;
+	x->ctx.plan_len = len;
+	x->ctx.plan_gen = x->ctx.doc_gen;
+	x->ctx.plan_vals = &x->plan_vals;
 
 	if (p->time_field)
 	{
@@ -413,63 +442,42 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 	if (!conflict && source_meta == x->metabuf)
 	{
 		/* fast path: body of the input, then the prebuilt suffix */
-		size_t		body = len - 5;
-		size_t		total = 4 + body + x->suffix_len + 1;
-		uint8_t    *d;
-		uint32_t	tot32 = BSON_UINT32_TO_LE((uint32_t) total);
-		uint64_t	t64 = BSON_UINT64_TO_LE((uint64_t) event_time_ms);
-
-		if (total > ASP_MAX_BSON_SIZE)
+		if ((size_t) len - 5 + 4 + x->suffix_len + 1 > ASP_MAX_BSON_SIZE)
 		{
 			exec_dlq(x, "$source", NULL, 0,
 					 "document exceeds the maximum document size once _ts and _stream_meta are added");
 			return true;
 		}
-		if (total > x->docbuf_cap)
-		{
-			x->docbuf_cap = total * 2 > 4096 ? total * 2 : 4096;
-			x->docbuf = realloc(x->docbuf, x->docbuf_cap);
-			if (x->docbuf == NULL)
-				abort();
-		}
-		d = x->docbuf;
-		memcpy(d, &tot32, 4);
-		memcpy(d + 4, doc + 4, body);
-		memcpy(d + 4 + body, x->suffix, x->suffix_len);
-		memcpy(d + 4 + body + x->suffix_date_off, &t64, 8);
-		d[total - 1] = 0;
-		x->ctx.stream_meta = d + 4 + body + x->suffix_meta_off;
+		x->ctx.stream_meta = x->suffix + x->suffix_meta_off;
 		x->ctx.stream_meta_len = x->suffix_len - x->suffix_meta_off;
-		out_doc = d;
-		out_len = (uint32_t) total;
-		/* the rebuilt document has the input's layout plus two fields */
-		x->ctx.doc_gen++;
-		if (x->ctx.index.complete && x->ctx.index.n + 2 <= ASP_DOC_INDEX_MAX)
+		x->ctx.event_time = event_time_ms;
+		if (p->source_lazy && x->first != NULL)
 		{
-			asp_doc_index *ix = &x->ctx.index;
-			asp_doc_index_entry *t = &ix->e[ix->n];
-			asp_doc_index_entry *m = &ix->e[ix->n + 1];
-			const uint8_t *sfx = d + 4 + body;
-
-			asp_doc_index_rebase(ix, d, out_len);
-			t->elem = sfx;
-			t->type = BSON_TYPE_DATE_TIME;
-			t->key = (const char *) sfx + 1;
-			t->keylen = (uint32_t) tslen;
-			t->value = sfx + x->suffix_date_off;
-			t->vsize = 8;
-			m->elem = sfx + x->suffix_date_off + 8;
-			m->type = BSON_TYPE_DOCUMENT;
-			m->key = (const char *) m->elem + 1;
-			m->keylen = 12;
-			m->value = sfx + x->suffix_meta_off;
-			m->vsize = x->ctx.stream_meta_len;
-			ix->n += 2;
-			ix->gen = x->ctx.doc_gen;
+			/*
+			 * The first stage reads the document only through the field
+			 * plan: push the input as it is (same generation, so the plan's
+			 * values stay valid); it is built if a stage dead-letters it.
+			 */
+			x->lazy_doc = doc;
+			x->lazy_len = len;
+			x->lazy_time = event_time_ms;
+			x->first->in_docs++;
+			ok = x->first->ops->push(x->first, x, doc, len);
+			x->lazy_doc = NULL;
+			if (!ok)
+			{
+				if (x->fatal.code == ASP_OK)
+					x->fatal = x->doc_err;
+				return false;
+			}
+			return true;
 		}
+		out_doc = build_default(x, doc, len, event_time_ms, &out_len);
+		x->ctx.stream_meta = out_doc + out_len - 1 - x->ctx.stream_meta_len;
 	}
 	else
 	{
+		tslen = strlen(p->ts_field);
 		bson_reinit(b);
 		if (!conflict)
 		{
@@ -513,9 +521,17 @@ asp_exec_push_source(asp_exec *x, const uint8_t *doc, uint32_t len,
 		}
 		out_doc = bson_get_data(b);
 		out_len = b->len;
-		x->ctx.doc_gen++;
 	}
 	x->ctx.event_time = event_time_ms;
+	/*
+	 * The built document has the input's fields (less a timestamp field or
+	 * _stream_meta it had) and then those two: the planned paths, which
+	 * never start with either, read the same values in it.
+	 */
+	x->ctx.doc_gen++;
+	x->ctx.plan_doc = out_doc;
+	x->ctx.plan_len = out_len;
+	x->ctx.plan_gen = x->ctx.doc_gen;
 
 	if (x->first == NULL)
 	{

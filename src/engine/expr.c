@@ -274,6 +274,79 @@ eval_current_path(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	return true;
 }
 
+static bool eval_var_path(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out);
+
+/*
+ * eval_planned_path: a field path with a slot in the field plan: the value
+ * the executor's walk of the source document found, while CURRENT is that
+ * document; otherwise (another document, a slot under an array) the
+ * general lookup.
+ */
+static bool
+eval_planned_path(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
+{
+	const bson_value_t *cur = &ctx->vars[ASP_VAR_CURRENT];
+	int			k = e->plan_slot - 1;
+
+	if (cur->value.v_doc.data == ctx->plan_doc && ctx->plan_gen == ctx->doc_gen &&
+		cur->value_type == BSON_TYPE_DOCUMENT && cur->value.v_doc.data_len == ctx->plan_len &&
+		ctx->plan_vals->ok[k])
+	{
+		*out = ctx->plan_vals->v[k];
+		return true;
+	}
+	return eval_current_path(e, ctx, out);
+}
+
+/* plan_first_is: the path's first segment is name */
+static bool
+plan_first_is(const asp_path *p, const char *name)
+{
+	return name != NULL && p->nparts > 0 && p->parts[0].len == strlen(name) &&
+		memcmp(p->parts[0].name, name, p->parts[0].len) == 0;
+}
+
+/* asp_expr_plan_paths: slots for the field paths of e; whether e reads only through them */
+bool
+asp_expr_plan_paths(asp_expr *e, asp_field_plan *fp, const char *skip_a, const char *skip_b)
+{
+	bool		safe = true;
+	int			i;
+
+	if (e == NULL)
+		return true;
+	if (e->eval == eval_current_path || e->eval == eval_planned_path)
+	{
+		int			parent = -1;
+
+		if (plan_first_is(&e->path, skip_a) || plan_first_is(&e->path, skip_b))
+			return false;
+		if (e->eval == eval_current_path)
+		{
+			for (i = 0; i < e->path.nparts; i++)
+				if ((parent = asp_field_plan_slot_for(fp, parent, e->path.parts[i].name,
+													  e->path.parts[i].len)) < 0)
+					break;
+			if (parent >= 0 && e->path.nparts > 0)
+			{
+				e->plan_slot = parent + 1;
+				e->eval = eval_planned_path;
+			}
+		}
+	}
+	else if (e->eval == eval_var_path &&
+			 (e->var == ASP_VAR_ROOT || e->var == ASP_VAR_CURRENT))
+	{
+		if (e->path.nparts == 0 || plan_first_is(&e->path, skip_a) ||
+			plan_first_is(&e->path, skip_b))
+			safe = false;
+	}
+	for (i = 0; i < e->nargs; i++)
+		if (!asp_expr_plan_paths(e->args[i], fp, skip_a, skip_b))
+			safe = false;
+	return safe;
+}
+
 static bool
 eval_var_path(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {

@@ -64,6 +64,7 @@ struct asp_expr
 	void		(*free_data) (void *data);
 	bool		is_const;		/* evaluates to `constant`, no document needed */
 	int		   *hints;			/* field paths: index position of each segment's key last time */
+	int			plan_slot;		/* field paths: slot in the pipeline's field plan + 1, 0: none */
 };
 
 struct asp_eval_ctx
@@ -88,6 +89,15 @@ struct asp_eval_ctx
 	int			subindex_next;	/* round-robin replacement */
 	const uint8_t *stream_meta;	/* _stream_meta document of the input, or NULL */
 	uint32_t	stream_meta_len;
+	/*
+	 * The field plan values of the current source document (exec.c): a
+	 * planned field path reads its slot while CURRENT is plan_doc and
+	 * doc_gen is still plan_gen; otherwise it looks the path up.
+	 */
+	const uint8_t *plan_doc;
+	uint32_t	plan_len;
+	uint64_t	plan_gen;
+	const asp_field_plan_vals *plan_vals;
 };
 
 /*
@@ -164,10 +174,46 @@ extern asp_expr *asp_expr_fold(asp_expr *e);
 /* asp_find_op: look up an operator by name in all tables */
 extern const asp_op_def *asp_find_op(const char *name, size_t len);
 
+/*
+ * asp_expr_plan_paths: give every field path ("$a.b") of e and its
+ * operands a slot in fp (paths whose first segment is skip_a or skip_b are
+ * left alone, as are paths once fp is full), so that they read the value
+ * the executor's walk of the source document found.  Returns whether e
+ * reads the current document only through field paths that do not start
+ * with skip_a or skip_b (false for $$ROOT, $$CURRENT and such paths).
+ */
+extern bool asp_expr_plan_paths(asp_expr *e, asp_field_plan *fp, const char *skip_a,
+								const char *skip_b);
+
 /* Evaluation */
 static inline bool
 asp_expr_eval(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 {
+	return e->eval(e, ctx, out);
+}
+
+/*
+ * asp_eval_ctx_plan_ok: the field plan's values are those of doc (the
+ * current document, as set by asp_eval_ctx_set_root).
+ */
+static inline bool
+asp_eval_ctx_plan_ok(const asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len)
+{
+	return ctx->plan_doc == doc && ctx->plan_gen == ctx->doc_gen && ctx->plan_len == len;
+}
+
+/*
+ * asp_expr_eval_planned: asp_expr_eval, reading a planned field path's
+ * slot without the call when plan_ok (asp_eval_ctx_plan_ok for CURRENT).
+ */
+static inline bool
+asp_expr_eval_planned(const asp_expr *e, asp_eval_ctx *ctx, bool plan_ok, bson_value_t *out)
+{
+	if (e->plan_slot > 0 && plan_ok && ctx->plan_vals->ok[e->plan_slot - 1])
+	{
+		*out = ctx->plan_vals->v[e->plan_slot - 1];
+		return true;
+	}
 	return e->eval(e, ctx, out);
 }
 

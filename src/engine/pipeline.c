@@ -828,6 +828,39 @@ stage_name_of(bson_iter_t *sit, bson_value_t *operand)
 	return name;
 }
 
+/* the pipeline being compiled on this thread, for the window's first inner stage */
+static __thread asp_pipeline *compiling;
+
+/*
+ * plan_pipeline: the field plan of a compiled pipeline (see pipeline.h):
+ * slots for timeField's paths and those of the stage that first receives
+ * the source document when it is a window's leading $group; whether the
+ * source document can stay unbuilt.
+ */
+static void
+plan_pipeline(asp_pipeline *p)
+{
+	asp_expr   *ex[64];
+	bool		plain = false;
+	bool		safe;
+	int			n,
+				i;
+
+	if (p->time_field)
+		(void) asp_expr_plan_paths(p->time_field, &p->plan, p->ts_field, "_stream_meta");
+	if (p->first != NULL && p->first == p->window && p->window_first_inner != NULL &&
+		p->window_first_inner->blocking &&
+		(n = asp_group_exprs(p->window_first_inner, ex, 64, &plain)) >= 0)
+	{
+		safe = plain;
+		for (i = 0; i < n; i++)
+			if (!asp_expr_plan_paths(ex[i], &p->plan, p->ts_field, "_stream_meta"))
+				safe = false;
+		p->source_lazy = safe;
+	}
+	asp_field_plan_prepare(&p->plan, p->ts_field, "_stream_meta");
+}
+
 /* asp_compile_inner_stage: compile one non-source, non-sink, non-window stage */
 asp_stage *
 asp_compile_inner_stage(const char *name, const bson_value_t *operand,
@@ -883,12 +916,33 @@ asp_compile_inner_stage(const char *name, const bson_value_t *operand,
 	}
 	s->name = d->name;			/* "$set" stays "$set" though it shares $addFields' compiler */
 	s->blocking = d->window_only;
+	if (cc->in_window && cc->index == 0 && compiling && compiling->window_first_inner == NULL)
+		compiling->window_first_inner = s;
 	return s;
 }
+
+static asp_pipeline *pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts,
+									  bool plan, asp_error *err);
 
 /* asp_pipeline_compile: compile a whole pipeline */
 asp_pipeline *
 asp_pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, asp_error *err)
+{
+	return pipeline_compile(pipeline, opts, true, err);
+}
+
+/* asp_pipeline_compile_unplanned: compile without the field plan (tests) */
+asp_pipeline *
+asp_pipeline_compile_unplanned(const bson_t *pipeline, const asp_compile_opts *opts,
+							   asp_error *err)
+{
+	return pipeline_compile(pipeline, opts, false, err);
+}
+
+/* pipeline_compile: compile a whole pipeline; plan: build the field plan */
+static asp_pipeline *
+pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, bool plan,
+				 asp_error *err)
 {
 	asp_pipeline *p = calloc(1, sizeof(asp_pipeline));
 	bson_iter_t sit;
@@ -899,6 +953,7 @@ asp_pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, asp_e
 	if (p == NULL)
 		abort();
 	asp_error_init(err);
+	compiling = p;
 	p->spec = bson_copy(pipeline);
 	bson_iter_init(&sit, p->spec);
 	while (bson_iter_next(&sit))
@@ -1001,9 +1056,15 @@ asp_pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, asp_e
 		}
 		idx++;
 	}
+	compiling = NULL;
+	if (plan)
+		plan_pipeline(p);
+	else
+		asp_field_plan_prepare(&p->plan, p->ts_field, "_stream_meta");
 	return p;
 
 fail:
+	compiling = NULL;
 	asp_pipeline_free(p);
 	return NULL;
 }

@@ -79,6 +79,19 @@ typedef struct asp_pipeline
 	asp_sink_kind sink_kind;
 	char	   *sink_connection;
 	bson_value_t sink_spec;		/* the $merge / $emit operand */
+
+	/*
+	 * The field plan: the field paths that timeField and the stage that
+	 * first receives the source document read, filled by one walk of each
+	 * source document (see value.h).  source_lazy: that stage reads the
+	 * document only through such paths (a window whose pipeline starts with
+	 * a $group of unary accumulators), so the executor does not build the
+	 * document with the timestamp field and _stream_meta unless something
+	 * needs it whole (a dead letter).
+	 */
+	asp_field_plan plan;
+	bool		source_lazy;
+	asp_stage  *window_first_inner;	/* the first stage of the window's pipeline */
 } asp_pipeline;
 
 /*
@@ -88,6 +101,13 @@ typedef struct asp_pipeline
 extern asp_pipeline *asp_pipeline_compile(const bson_t *pipeline,
 										  const asp_compile_opts *opts,
 										  asp_error *err);
+/*
+ * asp_pipeline_compile_unplanned: the same without the field plan (general
+ * lookups, source documents always built), for tests that compare the two.
+ */
+extern asp_pipeline *asp_pipeline_compile_unplanned(const bson_t *pipeline,
+													const asp_compile_opts *opts,
+													asp_error *err);
 extern void asp_pipeline_free(asp_pipeline *p);
 
 /* asp_duration_ms: parse {size, unit} (unit ms|second|minute|hour|day) */
@@ -119,6 +139,14 @@ extern int	asp_window_open_count(const asp_stage *window);
 extern bool asp_window_serialize(asp_stage *window, bson_t *out, const char *key,
 								 asp_error *err);
 extern bool asp_window_restore(asp_stage *window, const bson_value_t *v, asp_error *err);
+
+/*
+ * asp_group_exprs (stage_group.c): the key and operand expressions of a
+ * $group stage into out (at most max); -1 if s is not a $group.  *plain is
+ * false when an accumulator evaluates its operands itself ($top, $topN
+ * ...), which may read more of the document than its expressions.
+ */
+extern int	asp_group_exprs(asp_stage *s, asp_expr **out, int max, bool *plain);
 
 /* checkpoint forms of blocking-stage states and document buffers (stage_group.c) */
 struct asp_docbuf;

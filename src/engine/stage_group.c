@@ -177,11 +177,24 @@ group_grow(group_state *g)
 	g->cap = ncap;
 }
 
-/* group_hash: the hash of a group key */
+#define GROUP_HASH_SEED 0x2545F4914F6CDD1DULL
+
+/* group_hash: the hash of a group key (integers without the general hash's dispatch) */
 static inline uint64_t
 group_hash(const bson_value_t *key)
 {
-	return asp_value_hash(key, 0x2545F4914F6CDD1DULL);
+	if (key->value_type == BSON_TYPE_INT32)
+		return asp_value_hash_int(key->value.v_int32, GROUP_HASH_SEED);
+	return asp_value_hash(key, GROUP_HASH_SEED);
+}
+
+/* group_key_equal: keys equal as MongoDB compares them (int32 pairs directly) */
+static inline bool
+group_key_equal(const bson_value_t *a, const bson_value_t *b)
+{
+	if (a->value_type == BSON_TYPE_INT32 && b->value_type == BSON_TYPE_INT32)
+		return a->value.v_int32 == b->value.v_int32;
+	return asp_value_compare(a, b) == 0;
 }
 
 /*
@@ -199,7 +212,7 @@ group_lookup(group_state *g, const bson_value_t *key, uint64_t h, uint32_t *slot
 	j = (uint32_t) h & (g->cap - 1);
 	while ((e = g->slots[j]) != NULL)
 	{
-		if (e->hash == h && asp_value_compare(&e->key, key) == 0)
+		if (e->hash == h && group_key_equal(&e->key, key))
 			return e;
 		j = (j + 1) & (g->cap - 1);
 	}
@@ -342,9 +355,11 @@ group_eval(group_spec *spec, asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len
 		   bson_value_t *key)
 {
 	int			i;
+	bool		plan_ok;
 
 	asp_eval_ctx_set_root(ctx, doc, len);
-	if (!asp_expr_eval(spec->id, ctx, key))
+	plan_ok = asp_eval_ctx_plan_ok(ctx, doc, len);
+	if (!asp_expr_eval_planned(spec->id, ctx, plan_ok, key))
 		return false;
 	if (key->value_type == BSON_TYPE_EOD || key->value_type == BSON_TYPE_UNDEFINED)
 		asp_value_set_null(key);
@@ -355,7 +370,7 @@ group_eval(group_spec *spec, asp_eval_ctx *ctx, const uint8_t *doc, uint32_t len
 		switch (spec->eval_mode[i])
 		{
 			case GROUP_EVAL_EXPR:
-				if (!a->arg->eval(a->arg, ctx, &spec->in[i].v[0]))
+				if (!asp_expr_eval_planned(a->arg, ctx, plan_ok, &spec->in[i].v[0]))
 					return false;
 				break;
 			case GROUP_EVAL_CONST:
@@ -576,6 +591,44 @@ static const asp_block_ops group_bops = {
 static const asp_stage_ops group_ops = {
 	asp_block_push, asp_block_flush, group_destroy, asp_block_reset
 };
+
+/* asp_group_exprs: the key and operand expressions of a $group */
+int
+asp_group_exprs(asp_stage *s, asp_expr **out, int max, bool *plain)
+{
+	group_spec *g;
+	int			n = 0,
+				need = 1,
+				i;
+
+	if (s == NULL || s->ops != &group_ops)
+		return -1;
+	g = s->data;
+	*plain = true;
+	if (n < max)
+		out[n++] = g->id;
+	for (i = 0; i < g->nacc; i++)
+	{
+		if (g->eval_mode[i] == GROUP_EVAL_DEF)
+			*plain = false;
+		if (g->acc[i].arg)
+		{
+			need++;
+			if (n < max)
+				out[n++] = g->acc[i].arg;
+		}
+		if (g->acc[i].n)
+		{
+			*plain = false;
+			need++;
+			if (n < max)
+				out[n++] = g->acc[i].n;
+		}
+	}
+	if (n < need)
+		*plain = false;			/* some were left out */
+	return n;
+}
 
 /* asp_stage_compile_group: {_id: <expr>, <field>: {<accumulator>: <expr>}, ...} */
 asp_stage *

@@ -782,6 +782,24 @@ raw_value_size(uint8_t t, const uint8_t *p, size_t avail)
 }
 
 /*
+ * raw_fill_rare: the value of an element of one of the rarer types, decoded
+ * by libbson.  Out of line: a bson_iter_t on the stack would make every
+ * caller of raw_fill_value set up a large aligned frame.
+ */
+static __attribute__((noinline)) void
+raw_fill_rare(const uint8_t *doc, uint32_t len, const uint8_t *elem, const uint8_t *v,
+			  bson_value_t *out)
+{
+	bson_iter_t it;
+
+	if (bson_iter_init_from_data_at_offset(&it, doc, len, (uint32_t) (elem - doc),
+										   (uint32_t) (v - elem - 2)))
+		*out = *bson_iter_value(&it);
+	else
+		out->value_type = BSON_TYPE_EOD;
+}
+
+/*
  * raw_fill_value: the value of an element whose type byte is at elem and
  * whose value starts at v (size vsize), as a borrowed bson_value_t.
  */
@@ -832,17 +850,8 @@ raw_fill_value(const uint8_t *doc, uint32_t len, const uint8_t *elem, uint8_t t,
 			out->value_type = BSON_TYPE_NULL;
 			return;
 		default:
-			{
-				/* the rarer types: let libbson decode them */
-				bson_iter_t it;
-
-				if (bson_iter_init_from_data_at_offset(&it, doc, len, (uint32_t) (elem - doc),
-													   (uint32_t) (v - elem - 2)))
-					*out = *bson_iter_value(&it);
-				else
-					out->value_type = BSON_TYPE_EOD;
-				return;
-			}
+			raw_fill_rare(doc, len, elem, v, out);
+			return;
 	}
 }
 
@@ -944,16 +953,24 @@ asp_doc_index_build(asp_doc_index *ix, const uint8_t *doc, uint32_t len)
 	asp_raw_iter it;
 	asp_raw_elem e;
 
+	uint64_t	seen = 0;
+
 	ix->doc = doc;
 	ix->len = len;
 	ix->n = 0;
 	ix->complete = false;
+	ix->maybe_dups = false;
 	if (!asp_raw_iter_init(&it, doc, len))
 		return;
 	while (raw_next(&it, &e))
 	{
 		asp_doc_index_entry *x;
+		/* a bit per (length, first byte): a repeated bit may be a repeated key */
+		uint64_t	bit = UINT64_C(1) << ((e.keylen ^ ((uint32_t) (uint8_t) e.key[0] << 1)) & 63);
 
+		if (seen & bit)
+			ix->maybe_dups = true;
+		seen |= bit;
 		if (ix->n == ASP_DOC_INDEX_MAX)
 			return;				/* too many fields: lookups walk instead */
 		x = &ix->e[ix->n++];
@@ -1006,7 +1023,8 @@ asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
 	int			i;
 	int			h = *hint;
 
-	if (h >= 0 && h < ix->n && ix->e[h].keylen == keylen &&
+	/* the hint may point at a later one of repeated keys: not with repeats */
+	if (h >= 0 && h < ix->n && !ix->maybe_dups && ix->e[h].keylen == keylen &&
 		key_equal(ix->e[h].key, key, keylen))
 	{
 		const asp_doc_index_entry *x = &ix->e[h];
@@ -1027,4 +1045,581 @@ asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t keylen,
 	}
 	out->value_type = BSON_TYPE_EOD;
 	return false;
+}
+
+/* ---------- field plans ---------- */
+
+/* asp_field_plan_slot_for: the slot of (parent, name), added if new; -1 when full */
+int
+asp_field_plan_slot_for(asp_field_plan *fp, int parent, const char *name, uint32_t len)
+{
+	int			i;
+
+	for (i = 0; i < fp->nslots; i++)
+		if (fp->slot[i].parent == parent && fp->slot[i].len == len &&
+			memcmp(fp->slot[i].name, name, len) == 0)
+			return i;
+	if (fp->nslots == ASP_PLAN_MAX)
+		return -1;
+	i = fp->nslots++;
+	memset(&fp->slot[i], 0, sizeof(fp->slot[i]));
+	fp->slot[i].name = name;
+	fp->slot[i].len = len;
+	fp->slot[i].parent = parent;
+	fp->slot[i].level = -1;
+	return i;
+}
+
+/*
+ * plan_name_bit: the filter bit of a name of len bytes starting with byte
+ * c: a key whose bit is not in a level's filter is none of its names, so
+ * most fields cost no comparison.
+ */
+static inline uint64_t
+plan_name_bit(size_t len, uint8_t c)
+{
+	return UINT64_C(1) << ((len ^ ((size_t) c << 1)) & 63);
+}
+
+/* asp_field_plan_prepare: the levels, the name words and the conflict names */
+void
+asp_field_plan_prepare(asp_field_plan *fp, const char *conflict_a, const char *conflict_b)
+{
+	int			i;
+
+	memset(fp->level, 0, sizeof(fp->level));
+	fp->nlevels = 1;
+	for (i = 0; i < fp->nslots; i++)
+		fp->slot[i].level = -1;
+	for (i = 0; i < fp->nslots; i++)
+	{
+		asp_field_plan_slot *s = &fp->slot[i];
+		asp_field_plan_level *l;
+		uint8_t		ones[8];
+		uint32_t	n = s->len < 8 ? s->len : 8;
+
+		/* a parent always has a smaller slot number than its children */
+		if (s->parent < 0)
+			l = &fp->level[0];
+		else
+		{
+			if (fp->slot[s->parent].level < 0)
+				fp->slot[s->parent].level = fp->nlevels++;
+			l = &fp->level[fp->slot[s->parent].level];
+		}
+		l->slot[l->nslots++] = (int8_t) i;
+		l->filter |= plan_name_bit(s->len, s->len ? (uint8_t) s->name[0] : 0);
+		s->w0 = 0;
+		s->m0 = 0;
+		memcpy(&s->w0, s->name, n);
+		memset(ones, 0, sizeof(ones));
+		memset(ones, 0xff, n);
+		memcpy(&s->m0, ones, 8);
+	}
+	fp->conflict[0] = conflict_a;
+	fp->conflict[1] = conflict_b;
+	fp->conflict_filter = 0;
+	for (i = 0; i < 2; i++)
+	{
+		fp->conflict_len[i] = fp->conflict[i] ? (uint32_t) strlen(fp->conflict[i]) : 0;
+		if (fp->conflict[i])
+			fp->conflict_filter |= plan_name_bit(fp->conflict_len[i],
+												 (uint8_t) fp->conflict[i][0]);
+	}
+}
+
+/*
+ * plan_key_is: the key (of the slot's length) is the slot's name: a word
+ * compare when 8 bytes are readable before the document's end.
+ */
+static inline bool
+plan_key_is(const asp_field_plan_slot *s, const uint8_t *key, const uint8_t *end)
+{
+	if (key + 8 <= end + 1)
+	{
+		uint64_t	w;
+
+		memcpy(&w, key, 8);
+		if ((w & s->m0) != s->w0)
+			return false;
+		return s->len <= 8 || memcmp(key + 8, s->name + 8, s->len - 8) == 0;
+	}
+	return memcmp(key, s->name, s->len) == 0;
+}
+
+/*
+ * plan_hit: a field whose filter bit is in the level's: the conflict names
+ * (top level), then the slots of level l not found yet; the value of the
+ * first field of a name is the one taken (MongoDB reads the first one).
+ * Returns 1 when it filled a slot.
+ */
+static inline __attribute__((always_inline)) int
+plan_hit(const asp_field_plan *fp, const asp_field_plan_level *l, bool top,
+		 const uint8_t *key, size_t kl, const uint8_t *v, int64_t vs,
+		 const uint8_t *doc, uint32_t len, const uint8_t *end, uint32_t *found,
+		 bool *conflict, asp_field_plan_vals *vals)
+{
+	int			j;
+
+	if (top)
+	{
+		int			c;
+
+		for (c = 0; c < 2; c++)
+			if (fp->conflict[c] && kl == fp->conflict_len[c] &&
+				memcmp(key, fp->conflict[c], kl) == 0)
+				*conflict = true;
+	}
+	for (j = 0; j < l->nslots; j++)
+	{
+		const asp_field_plan_slot *s = &fp->slot[l->slot[j]];
+
+		if (!(*found & (1u << j)) && kl == s->len && plan_key_is(s, key, end))
+		{
+			raw_fill_value(doc, len, key - 1, key[-1], v, vs, &vals->v[l->slot[j]]);
+			*found |= 1u << j;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* shape_fixed_size: the value size a type fixes, -1 when the value gives it */
+static inline int8_t
+shape_fixed_size(uint8_t t)
+{
+	switch (t)
+	{
+		case BSON_TYPE_DOUBLE:
+		case BSON_TYPE_DATE_TIME:
+		case BSON_TYPE_TIMESTAMP:
+		case BSON_TYPE_INT64:
+			return 8;
+		case BSON_TYPE_INT32:
+			return 4;
+		case BSON_TYPE_DECIMAL128:
+			return 16;
+		case BSON_TYPE_OID:
+			return 12;
+		case BSON_TYPE_BOOL:
+			return 1;
+		case BSON_TYPE_UNDEFINED:
+		case BSON_TYPE_NULL:
+		case BSON_TYPE_MINKEY:
+		case BSON_TYPE_MAXKEY:
+			return 0;
+		default:
+			return -1;
+	}
+}
+
+/* shape_record: element i of the shape; false when it cannot be kept (long key, full) */
+static bool
+shape_record(asp_shape *sh, int i, const uint8_t *elem, size_t kl, int act)
+{
+	asp_shape_elem *c;
+	uint8_t		b[24],
+				m[24];
+
+	if (i >= ASP_SHAPE_MAX || kl + 2 > 24)
+		return false;
+	c = &sh->e[i];
+	memset(b, 0, sizeof(b));
+	memset(m, 0, sizeof(m));
+	memcpy(b, elem, kl + 2);
+	memset(m, 0xff, kl + 2);
+	memcpy(c->w, b, 24);
+	memcpy(c->m, m, 24);
+	c->type = elem[0];
+	c->hlen = (uint8_t) (kl + 2);
+	c->fixed = shape_fixed_size(elem[0]);
+	c->act = (int8_t) act;
+	c->total = (uint8_t) (c->fixed >= 0 ? c->hlen + c->fixed : 0);
+	return true;
+}
+
+/*
+ * shape_head_equal: the type byte, key and NUL at p are those of c, near
+ * the end of the readable bytes (p + hlen is at most end, checked).
+ */
+static inline bool
+shape_head_equal(const uint8_t *p, const asp_shape_elem *c, const uint8_t *rend)
+{
+	if (c->hlen <= 16 && p + 16 <= rend + 1)
+	{
+		uint64_t	w0,
+					w1;
+
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		return (((w0 & c->m[0]) ^ c->w[0]) | ((w1 & c->m[1]) ^ c->w[1])) == 0;
+	}
+	if (c->hlen <= 8 && p + 8 <= rend + 1)
+	{
+		uint64_t	w0;
+
+		memcpy(&w0, p, 8);
+		return ((w0 & c->m[0]) ^ c->w[0]) == 0;
+	}
+	return memcmp(p, c->w, c->hlen) == 0;
+}
+
+/*
+ * shape_template: after a walk of a level's document: keep the template
+ * when the shape covers the whole document (walked) and every value has a
+ * fixed size; else drop it.
+ */
+static void
+shape_template(asp_shape *sh, const uint8_t *doc, uint32_t len, bool walked)
+{
+	uint8_t		b[ASP_SHAPE_TEMPLATE],
+				m[ASP_SHAPE_TEMPLATE];
+	uint32_t	off = 4;
+	int			i;
+
+	if (sh->tlen == len)
+		return;					/* the template of this document's length stays */
+	sh->tlen = 0;
+	sh->tfills = 0;
+	if (!walked || len > ASP_SHAPE_TEMPLATE)
+		return;
+	memset(b, 0, sizeof(b));
+	memset(m, 0, sizeof(m));
+	memcpy(b, doc, len);
+	memset(m, 0xff, 4);
+	for (i = 0; i < sh->n; i++)
+	{
+		const asp_shape_elem *c = &sh->e[i];
+
+		if (c->fixed < 0 || off + c->total > len - 1)
+			return;
+		memset(m + off, 0xff, c->hlen);
+		if (c->act >= 0)
+		{
+			if (sh->tfills == ASP_SHAPE_TEMPLATE_FILLS)
+				return;
+			sh->tfill[sh->tfills].elem = (uint8_t) off;
+			sh->tfill[sh->tfills].value = (uint8_t) (off + c->hlen);
+			sh->tfill[sh->tfills].size = (uint8_t) c->fixed;
+			sh->tfill[sh->tfills].type = c->type;
+			sh->tfill[sh->tfills].j = c->act;
+			sh->tfills++;
+		}
+		off += c->total;
+	}
+	if (off != len - 1 || len < 8)
+		return;
+	m[len - 1] = 0xff;
+	/* words at 0, 8, ...; the last one ends at the document's end (it may overlap) */
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+	{
+		uint32_t	o = 8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8;
+
+		memcpy(&sh->tw[i], b + o, 8);
+		memcpy(&sh->tm[i], m + o, 8);
+		sh->tw[i] &= sh->tm[i];
+	}
+	sh->tlen = len;
+}
+
+/*
+ * shape_template_match: doc (len bytes, readable up to rend) matches the
+ * level's template: fill its slots and say which were found.
+ */
+static inline bool
+shape_template_match(const asp_shape *sh, const asp_field_plan_level *l, const uint8_t *doc,
+					 uint32_t len, const uint8_t *rend, uint32_t *found,
+					 asp_field_plan_vals *vals)
+{
+	uint64_t	diff = 0;
+	uint32_t	nw = (len + 7) / 8;
+	uint32_t	i;
+
+	(void) rend;
+	if (sh->tlen != len)
+		return false;
+	for (i = 0; i < nw; i++)
+	{
+		uint64_t	w;
+
+		memcpy(&w, doc + (8 * i < len - 8 ? 8 * i : len - 8), 8);
+		diff |= (w & sh->tm[i]) ^ sh->tw[i];
+	}
+	if (diff)
+		return false;
+	*found = 0;
+	for (i = 0; i < (uint32_t) sh->tfills; i++)
+	{
+		const uint8_t *e = doc + sh->tfill[i].elem;
+
+		raw_fill_value(doc, len, e, sh->tfill[i].type, doc + sh->tfill[i].value,
+					   sh->tfill[i].size, &vals->v[l->slot[sh->tfill[i].j]]);
+		*found |= 1u << sh->tfill[i].j;
+	}
+	return true;
+}
+
+/*
+ * plan_walk: the fields of doc for level l: one pass over its elements,
+ * stopping once every slot is found unless top (the top level is walked
+ * to its end: that checks the document and finds the conflict names).
+ * The leading elements that match the level's shape sh (may be NULL) are
+ * checked against it: the same checks as the general walk, in a few word
+ * compares; the rest go through the general walk, which records them in
+ * sh.  rend: the last readable byte (the top-level document's NUL).
+ * Returns false if an element is malformed; *found has a bit per slot of
+ * l found.
+ */
+static inline __attribute__((always_inline)) bool
+plan_walk(const asp_field_plan *fp, const asp_field_plan_level *l, bool top,
+		  const uint8_t *doc, uint32_t len, const uint8_t *rend, asp_shape *sh,
+		  uint32_t *found, bool *conflict, asp_field_plan_vals *vals)
+{
+	const uint8_t *p = doc + 4;
+	const uint8_t *end = doc + len - 1;
+	uint64_t	filter = l->filter | (top ? fp->conflict_filter : 0);
+	int			pending = l->nslots;
+	int			i = 0;
+	bool		recording;
+
+	*found = 0;
+	if (sh)
+	{
+		const asp_shape_elem *c = sh->e;
+		const asp_shape_elem *cend = sh->e + sh->n;
+
+		/*
+		 * No check of p against end per element: at the end p points at
+		 * the NUL, which no element's type byte equals.
+		 */
+		for (; c < cend && (top || pending > 0); c++)
+		{
+			const uint8_t *v = p + c->hlen;
+			int64_t		vs;
+
+			if (__builtin_expect(p + 24 <= rend + 1, 1))
+			{
+				uint64_t	w0,
+							w1,
+							w2;
+
+				memcpy(&w0, p, 8);
+				memcpy(&w1, p + 8, 8);
+				memcpy(&w2, p + 16, 8);
+				if (((w0 & c->m[0]) ^ c->w[0]) | ((w1 & c->m[1]) ^ c->w[1]) |
+					((w2 & c->m[2]) ^ c->w[2]))
+					break;
+			}
+			else if (p >= end || v > end || !shape_head_equal(p, c, rend))
+				break;
+			if (c->fixed >= 0)
+			{
+				/* type and key matched: the element's size is known */
+				if (p + c->total > end)
+					break;
+				vs = c->fixed;
+			}
+			else
+			{
+				int32_t		n;
+
+				if (v + 4 > end)
+					break;
+				memcpy(&n, v, 4);
+				n = (int32_t) BSON_UINT32_FROM_LE(n);
+				/* strings and documents inline, as raw_value_size sizes them */
+				if (c->type == BSON_TYPE_UTF8)
+					vs = n < 1 ? -1 : (int64_t) n + 4;
+				else if (c->type == BSON_TYPE_DOCUMENT || c->type == BSON_TYPE_ARRAY)
+					vs = n < 5 ? -1 : n;
+				else
+					vs = raw_value_size(c->type, v, (size_t) (end - v));
+				if (vs < 0 || vs > end - v)
+					break;
+			}
+			if (c->act >= 0)
+			{
+				bson_value_t *out = &vals->v[l->slot[c->act]];
+
+				if (c->type == BSON_TYPE_INT32)
+				{
+					int32_t		i32;
+
+					memcpy(&i32, v, 4);
+					out->value_type = BSON_TYPE_INT32;
+					out->value.v_int32 = (int32_t) BSON_UINT32_FROM_LE(i32);
+				}
+				else if (c->type == BSON_TYPE_UTF8)
+				{
+					out->value_type = BSON_TYPE_UTF8;
+					out->value.v_utf8.str = (char *) v + 4;
+					out->value.v_utf8.len = (uint32_t) (vs - 5);
+				}
+				else
+					raw_fill_value(doc, len, p, c->type, v, vs, out);
+				*found |= 1u << c->act;
+				pending--;
+			}
+			else if (c->act == -2)
+				*conflict = true;
+			p = v + vs;
+		}
+		i = (int) (c - sh->e);
+	}
+	/* the general walk from element i, recording the shape from there */
+	recording = sh != NULL;
+	while (p < end && (top || pending > 0))
+	{
+		const uint8_t *key = p + 1;
+		size_t		kl = raw_key_len(key, end);
+		const uint8_t *v = key + kl + 1;
+		int64_t		vs;
+		int			act = -1;
+
+		if (v > end)
+			break;
+		vs = raw_value_size(*p, v, (size_t) (end - v));
+		if (vs < 0 || vs > end - v)
+			break;
+		if (filter & plan_name_bit(kl, *key))
+		{
+			uint32_t	before = *found;
+			bool		had = top && *conflict;
+
+			pending -= plan_hit(fp, l, top, key, kl, v, vs, doc, len, end, found, conflict, vals);
+			if (*found != before)
+				act = __builtin_ctz(*found ^ before);
+			else if (top && *conflict && !had)
+				act = -2;
+		}
+		if (recording && !shape_record(sh, i, p, kl, act))
+		{
+			sh->n = i;
+			recording = false;
+		}
+		i++;
+		p = v + vs;
+	}
+	if (p < end && (top || pending > 0))
+	{
+		/* stopped at a malformed element: the shape ends before it */
+		if (sh && (recording || sh->n > i))
+			sh->n = i;
+		return false;
+	}
+	if (recording)
+		sh->n = i;
+	if (sh && !top)
+		shape_template(sh, doc, len, p == end && recording);
+	return true;
+}
+
+/* plan_mark: every slot below slot k is missing (ok) or must be looked up (not ok) */
+static void
+plan_mark(const asp_field_plan *fp, int k, bool ok, asp_field_plan_vals *vals)
+{
+	const asp_field_plan_level *l = &fp->level[fp->slot[k].level];
+	int			j;
+
+	for (j = 0; j < l->nslots; j++)
+	{
+		int			c = l->slot[j];
+
+		vals->v[c].value_type = BSON_TYPE_EOD;
+		vals->ok[c] = ok;
+		if (fp->slot[c].level >= 0)
+			plan_mark(fp, c, ok, vals);
+	}
+}
+
+static void plan_fill_level(const asp_field_plan *fp, int k, const uint8_t *doc,
+							uint32_t len, const uint8_t *rend, asp_field_plan_vals *vals);
+
+/*
+ * plan_descend: the slots below slot k, from its value: the fields of a
+ * document; under an array the path maps over the elements (the general
+ * lookup does that); under anything else, or nothing, they are missing.
+ */
+static inline void
+plan_descend(const asp_field_plan *fp, int k, const uint8_t *rend, asp_field_plan_vals *vals)
+{
+	const bson_value_t *v = &vals->v[k];
+
+	if (!vals->ok[k])
+		plan_mark(fp, k, false, vals);
+	else if (v->value_type == BSON_TYPE_DOCUMENT)
+		plan_fill_level(fp, k, v->value.v_doc.data, v->value.v_doc.data_len, rend, vals);
+	else if (v->value_type == BSON_TYPE_ARRAY)
+		plan_mark(fp, k, false, vals);
+	else
+		plan_mark(fp, k, true, vals);
+}
+
+/* plan_level_done: after the walk of level l: unfound slots, then the levels below */
+static inline void
+plan_level_done(const asp_field_plan *fp, const asp_field_plan_level *l, uint32_t found,
+				bool complete, const uint8_t *rend, asp_field_plan_vals *vals)
+{
+	int			j;
+
+	for (j = 0; j < l->nslots; j++)
+	{
+		int			c = l->slot[j];
+
+		if (!(found & (1u << j)))
+		{
+			/* absent, or not found before a malformed element: the general lookup decides */
+			vals->v[c].value_type = BSON_TYPE_EOD;
+			vals->ok[c] = complete;
+		}
+		else
+			vals->ok[c] = true;
+		if (fp->slot[c].level >= 0)
+			plan_descend(fp, c, rend, vals);
+	}
+}
+
+/*
+ * plan_fill_level: the slots below slot k, from the fields of its
+ * document; the walk stops once all are found.
+ */
+static void
+plan_fill_level(const asp_field_plan *fp, int k, const uint8_t *doc, uint32_t len,
+				const uint8_t *rend, asp_field_plan_vals *vals)
+{
+	const asp_field_plan_level *l = &fp->level[fp->slot[k].level];
+	uint32_t	found;
+	bool		complete;
+
+	int			lv = fp->slot[k].level;
+
+	if (len < 5 || doc[len - 1] != 0)
+	{
+		plan_mark(fp, k, false, vals);
+		return;
+	}
+	if (lv < ASP_SHAPE_LEVELS && shape_template_match(&vals->shape[lv], l, doc, len, rend,
+													  &found, vals))
+		complete = true;
+	else
+		complete = plan_walk(fp, l, false, doc, len, rend,
+							 lv < ASP_SHAPE_LEVELS ? &vals->shape[lv] : NULL, &found, NULL, vals);
+	plan_level_done(fp, l, found, complete, rend, vals);
+}
+
+/* asp_field_plan_fill: walk the top level once: validity, conflicts, the plan's values */
+bool
+asp_field_plan_fill(const asp_field_plan *fp, const uint8_t *doc, uint32_t len,
+					bool *conflict, asp_field_plan_vals *vals)
+{
+	const asp_field_plan_level *l = &fp->level[0];
+	uint32_t	found;
+
+	*conflict = false;
+	if (len < 5 || doc[len - 1] != 0)
+		return false;
+	if (!plan_walk(fp, l, true, doc, len, doc + len - 1, &vals->shape[0], &found, conflict, vals))
+		return false;
+	plan_level_done(fp, l, found, true, doc + len - 1, vals);
+	return true;
 }

@@ -156,6 +156,24 @@ extern int	asp_doc_compare(const uint8_t *a, uint32_t alen,
 /* asp_value_hash: a hash consistent with asp_value_equal (1 == 1L == 1.0) */
 extern uint64_t asp_value_hash(const bson_value_t *v, uint64_t seed);
 
+/*
+ * asp_value_hash_int: asp_value_hash of an int32 or int64 holding i, for
+ * callers that hash many integer keys (equal to asp_value_hash's result).
+ */
+static inline uint64_t
+asp_value_hash_int(int64_t i, uint64_t seed)
+{
+	uint64_t	x = seed ^ ((uint64_t) 10 * 0x9e3779b97f4a7c15ULL) ^ (uint64_t) i;
+
+	/* splitmix64's finaliser, as value.c's mix64 */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 /* asp_value_truthy: $cond / $and / $or truth (false, 0, null, missing, undefined are false) */
 extern bool asp_value_truthy(const bson_value_t *v);
 
@@ -257,6 +275,7 @@ typedef struct asp_doc_index
 	uint32_t	len;
 	uint64_t	gen;			/* context generation it was built in */
 	bool		complete;		/* every field is in e[] (else fall back to a walk) */
+	bool		maybe_dups;		/* two keys may be equal: the first of them is the field */
 	int			n;
 	asp_doc_index_entry e[ASP_DOC_INDEX_MAX];
 } asp_doc_index;
@@ -281,5 +300,133 @@ extern bool asp_doc_index_get(const asp_doc_index *ix, const char *key, uint32_t
  */
 extern bool asp_doc_get(const uint8_t *doc, uint32_t len, const char *key,
 						uint32_t keylen, bson_value_t *out);
+
+/*
+ * asp_field_plan: the field paths a pipeline reads from every source
+ * document ("timestamp", "group_id", "obs.watts", "obs.temp"), as a tree of
+ * slots: a slot is one path segment under its parent slot (-1: top
+ * level).  asp_field_plan_fill walks the raw document once (and each
+ * sub-document a planned path goes through) and fills every slot with the
+ * value MongoDB's field path semantics give: the first field of that name,
+ * missing when absent or when the parent is neither a document nor an
+ * array.  A slot under an array (the path maps over it) or under a
+ * malformed sub-document is marked not ok: its readers take the general
+ * path.  The walk of a sub-document stops as soon as all its slots are
+ * found.
+ */
+#define ASP_PLAN_MAX 16
+
+typedef struct asp_field_plan_slot
+{
+	const char *name;			/* borrowed from the expression's path */
+	uint32_t	len;
+	int			parent;			/* slot of the parent segment, -1 for a top-level field */
+	int			level;			/* its children's level (asp_field_plan_prepare), -1: none */
+	uint64_t	w0;				/* the name's first 8 bytes (as far as it goes) */
+	uint64_t	m0;				/* mask of those bytes */
+} asp_field_plan_slot;
+
+/* the slots under one parent (one document to walk) */
+typedef struct asp_field_plan_level
+{
+	int			nslots;
+	int8_t		slot[ASP_PLAN_MAX];
+	uint64_t	filter;			/* bit of each slot's name (length and first byte) */
+} asp_field_plan_level;
+
+typedef struct asp_field_plan
+{
+	int			nslots;
+	asp_field_plan_slot slot[ASP_PLAN_MAX];
+	/* set by asp_field_plan_prepare */
+	int			nlevels;
+	asp_field_plan_level level[ASP_PLAN_MAX + 1];	/* level[0]: the top level */
+	const char *conflict[2];	/* top-level names asp_field_plan_fill reports */
+	uint32_t	conflict_len[2];
+	uint64_t	conflict_filter;	/* their bits, as in asp_field_plan_level.filter */
+} asp_field_plan;
+
+/*
+ * The shape of the last document walked at one level: its leading elements'
+ * types and keys, and which slot each one filled.  Documents of a stream
+ * share their shape, so the next walk checks each element against it (one
+ * type byte, two masked words of key) instead of scanning the key and
+ * comparing it with the slots' names; at the first element that differs
+ * it goes on with the general walk and records the new shape from there.
+ */
+#define ASP_SHAPE_MAX 24
+#define ASP_SHAPE_LEVELS 4		/* levels of a plan that keep a shape */
+
+typedef struct asp_shape_elem
+{
+	uint64_t	w[3];			/* type byte, key and NUL, zero-padded to 24 bytes */
+	uint64_t	m[3];			/* mask of those bytes */
+	uint8_t		type;
+	uint8_t		hlen;			/* 1 + key length + 1 (at most 24) */
+	int8_t		fixed;			/* the value's size when the type fixes it, else -1 */
+	int8_t		act;			/* >= 0: position of the slot it fills in its level;
+								 * -1: nothing; -2: a name asp_field_plan_fill reports */
+	uint8_t		total;			/* hlen + fixed when fixed >= 0 */
+} asp_shape_elem;
+
+/*
+ * A small document all of whose elements have fixed-size values (obs:
+ * {watts, temp}) and that was walked to its end also keeps a template:
+ * its bytes with the values masked out.  A document equal to the
+ * template under the mask has the same fields at the same offsets.
+ */
+#define ASP_SHAPE_TEMPLATE 64	/* bytes */
+#define ASP_SHAPE_TEMPLATE_FILLS 8
+
+typedef struct asp_shape
+{
+	int			n;
+	asp_shape_elem e[ASP_SHAPE_MAX];
+	uint32_t	tlen;			/* length of the templated document, 0: none */
+	int			tfills;
+	uint64_t	tw[ASP_SHAPE_TEMPLATE / 8];
+	uint64_t	tm[ASP_SHAPE_TEMPLATE / 8];
+	struct
+	{
+		uint8_t		elem;		/* offset of the element */
+		uint8_t		value;		/* offset of its value */
+		uint8_t		size;
+		uint8_t		type;
+		int8_t		j;			/* the slot's position in its level */
+	}			tfill[ASP_SHAPE_TEMPLATE_FILLS];
+} asp_shape;
+
+/* per-document values of a plan's slots (and the walks' shapes) */
+typedef struct asp_field_plan_vals
+{
+	bson_value_t v[ASP_PLAN_MAX];
+	bool		ok[ASP_PLAN_MAX];	/* false: the general lookup must be used */
+	asp_shape	shape[ASP_SHAPE_LEVELS];	/* zero-initialise before the first fill */
+} asp_field_plan_vals;
+
+/*
+ * asp_field_plan_slot_for: the slot of path segment (name, len) under
+ * parent, added if new; -1 when the plan is full.
+ */
+extern int	asp_field_plan_slot_for(asp_field_plan *fp, int parent, const char *name,
+									uint32_t len);
+
+/*
+ * asp_field_plan_prepare: after the last slot: the walk's tables, and the
+ * two top-level names (NULL for none) whose presence asp_field_plan_fill
+ * reports.
+ */
+extern void asp_field_plan_prepare(asp_field_plan *fp, const char *conflict_a,
+								   const char *conflict_b);
+
+/*
+ * asp_field_plan_fill: one walk of the top level of doc (which must end in
+ * NUL and have its length in its header; checked by the caller): fills
+ * vals, and sets *conflict when a top-level key is one of the prepared
+ * names.  Returns false if the top level is malformed (vals are then
+ * unusable).
+ */
+extern bool asp_field_plan_fill(const asp_field_plan *fp, const uint8_t *doc, uint32_t len,
+								bool *conflict, asp_field_plan_vals *vals);
 
 #endif							/* ASP_ENGINE_VALUE_H */

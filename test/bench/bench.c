@@ -39,7 +39,8 @@
  * is reported but does not fail the run.
  *
  * Environment: BENCH_DOCS (default 1000000), BENCH_REPS (default 3),
- * BENCH_BASELINE=0 skips PostgreSQL.
+ * BENCH_BASELINE=0 skips PostgreSQL, BENCH_ONLY=S2 picks scenarios and
+ * BENCH_INPUT=bson (or json, libbson) one input kind (for profiling).
  *
  *-------------------------------------------------------------------------
  */
@@ -927,6 +928,7 @@ main(int argc, char **argv)
 	char		proc_skip[512] = "";
 	bool		want_processor;
 	const char *only = getenv("BENCH_ONLY");
+	const char *only_input = getenv("BENCH_INPUT");	/* bson, json or libbson */
 	bool		want_baseline;
 	doc_stream	a,
 				b,
@@ -1018,8 +1020,11 @@ main(int argc, char **argv)
 	fprintf(stderr, "bench: engine scenarios, best of %d runs each:\n", reps);
 	for (i = 0; i < nsc; i++)
 	{
-		sc[i].skipped = only != NULL && strstr(only, sc[i].id) == NULL &&
-			!(&sc[i] == gen_sc && (strstr(only, "S2") || strstr(only, "P2")));
+		static const char *const input_keys[] = {"bson", "json", "libbson", "generator"};
+
+		sc[i].skipped = (only != NULL && strstr(only, sc[i].id) == NULL &&
+						 !(&sc[i] == gen_sc && (strstr(only, "S2") || strstr(only, "P2")))) ||
+			(only_input != NULL && strcmp(only_input, input_keys[sc[i].input]) != 0);
 		if (!sc[i].skipped)
 			run_scenario(&sc[i], reps);
 	}

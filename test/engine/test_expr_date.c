@@ -877,6 +877,89 @@ test_c_api(void)
 	   "three-level zone name");
 }
 
+/*
+ * test_iso_canonical: the word-compare shortcut of asp_parse_iso8601 for
+ * YYYY-MM-DDThh:mm:ss[.fff]Z gives exactly what the general fast parser
+ * and the general date parser give, over random strings of that shape
+ * (digits, out-of-range fields, a wrong byte anywhere) and near shapes.
+ */
+static void
+test_iso_canonical(void)
+{
+	static const char *const shapes[] = {
+		"2024-05-01T10:00:03.123Z", "2024-05-01T10:00:03Z", "2024-05-01T10:00:03.123z",
+		"2024-05-01t10:00:03Z", "2024-05-01 10:00:03.123Z", "2024-05-01T10:00:03.12Z",
+		"2024-05-01T10:00:03.1234Z", "0000-01-01T00:00:00Z", "0001-02-28T00:00:00.000Z",
+		"2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z",
+		"2024-05-01T10:00:03.123+00:00", "2024-05-01T10:00:03-05:30", "2024-05-01T10:00:03.123+05:45",
+		"2024-05-01T10:00:03.123+0530", "2024-05-01T10:00:03+05", "2024-05-01T10:00:03.123+00:00x"
+	};
+	static const char alphabet[] = "0123456789-:TZ.z /+a\x80";
+	uint64_t	r = 0x9e3779b97f4a7c15ULL;
+	int			same = 0,
+				accepted = 0,
+				n = 0,
+				i;
+
+	for (i = 0; i < 200000; i++)
+	{
+		char		buf[32];
+		size_t		len;
+		int64_t		a = 42,
+					b = 42;
+		bool		oka,
+					okb;
+		int			k;
+
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		snprintf(buf, sizeof(buf), "%s", shapes[r % (sizeof(shapes) / sizeof(shapes[0]))]);
+		len = strlen(buf);
+		/* random digits in the digit positions, then maybe one random byte anywhere */
+		for (k = 0; k < (int) len; k++)
+			if (buf[k] >= '0' && buf[k] <= '9')
+			{
+				r ^= r << 13;
+				r ^= r >> 7;
+				r ^= r << 17;
+				/* mostly plausible values, so that many are valid dates */
+				buf[k] = (char) ('0' + (r >> 20) % (k == 5 ? 2 : k == 8 ? 4 : k == 11 ? 3 :
+												   (k == 14 || k == 17 || k == 27) ? 6 :
+												   (k == 24 || k == 20) ? 3 : 10));
+			}
+		if ((r >> 40) % 4 == 0)
+			buf[(r >> 8) % len] = alphabet[(r >> 30) % (sizeof(alphabet) - 1)];
+		oka = asp_parse_iso8601(buf, len, &a);
+		okb = asp_parse_iso8601_general(buf, len, &b);
+		n++;
+		if (oka == okb && a == b)
+			same++;
+		else if (n - same <= 5)
+			diag("differs on '%s': %d %lld / %d %lld", buf, oka, (long long) a, okb, (long long) b);
+		if (oka)
+		{
+			asp_parsed_date pd;
+			char		err[256];
+			int64_t		slow;
+
+			accepted++;
+			if (!asp_parse_date_string(buf, len, &pd, err, sizeof(err)))
+				slow = INT64_MIN;
+			else
+				slow = pd.local_ms - (pd.zone != ASP_PZ_NONE ? (int64_t) pd.offset * 1000 : 0);
+			if (slow != a)
+			{
+				same--;
+				if (n - same <= 5)
+					diag("general parser differs on '%s': %lld / %lld", buf, (long long) a, (long long) slow);
+			}
+		}
+	}
+	ok(same == n, "ISO shortcut: %d of %d random canonical-shaped strings parse as the general parsers do", same, n);
+	ok(accepted > n / 4 && accepted < n, "ISO shortcut: the sample has valid (%d) and invalid dates", accepted);
+}
+
 int
 main(void)
 {
@@ -891,6 +974,7 @@ main(void)
 	test_add();
 	test_diff();
 	test_c_api();
+	test_iso_canonical();
 	asp_tz_free_cache();
 	return tap_done();
 }
