@@ -96,16 +96,16 @@ static const char *const PIPE_S2 =
 "     \"max_temp\": {\"$max\": \"$obs.temp\"},"
 "     \"n\": {\"$sum\": 1}}}]}}]";
 
-/* P2's pipeline (processor.sh) without its $merge: every window keeps its own result */
+/* P2's pipeline (processor.sh) without its $merge: S2's, then an _id of {group_id, window start} per result */
 static const char *const PIPE_P2 =
 "[{\"$source\": {\"documents\": [],"
 "   \"timeField\": {\"$dateFromString\": {\"dateString\": \"$timestamp\"}}}},"
 " {\"$tumblingWindow\": {\"interval\": {\"size\": 10, \"unit\": \"second\"},"
-"   \"pipeline\": [{\"$group\": {\"_id\": {\"g\": \"$group_id\","
-"     \"w\": {\"$meta\": \"stream.window.start\"}},"
+"   \"pipeline\": [{\"$group\": {\"_id\": \"$group_id\","
 "     \"avg_watts\": {\"$avg\": \"$obs.watts\"},"
 "     \"max_temp\": {\"$max\": \"$obs.temp\"},"
-"     \"n\": {\"$sum\": 1}}}]}}]";
+"     \"n\": {\"$sum\": 1}}}]}},"
+" {\"$set\": {\"_id\": {\"group_id\": \"$_id\", \"start\": \"$_stream_meta.window.start\"}}}]";
 
 static const char *const PIPE_S3 =
 "[{\"$source\": {\"documents\": [],"
@@ -1046,7 +1046,9 @@ main(int argc, char **argv)
 	{
 		fprintf(stderr, "bench: processor P2 in a background worker (%s), checkpoint_interval "
 				"1s and 1h...\n", processor);
-		nproc = run_processor(processor, ndocs, proc, 3, proc_skip, sizeof(proc_skip));
+		/* more documents than the engine runs: the worker's CPU time comes in 10 ms ticks */
+		nproc = run_processor(processor, (size_t) env_long("BENCH_PROC_DOCS", (long) (5 * ndocs)),
+							  proc, 3, proc_skip, sizeof(proc_skip));
 	}
 	for (i = 0; i < npg; i++)
 		if (pg[i].rate > pg_best)
@@ -1202,7 +1204,7 @@ main(int argc, char **argv)
 			   proc[i].cpu_s, proc[i].wall_s, fmt_count((double) proc[i].rows, num2, sizeof(num2)),
 			   input_names[INPUT_BSON]);
 	if (nproc >= 2)
-		printf("  P2: S2's pipeline grouped by {group_id, window start}, $merge into a local table;\n"
+		printf("  P2: S2's pipeline, then $set _id {group_id, window start}, $merge into a local table;\n"
 			   "      1,000 devices in 10 groups (S2's stream; the last run: 10 devices, the default),\n"
 			   "      2 readings per device per second, unthrottled (100,000 documents a round,\n"
 			   "      rounds back to back);\n"

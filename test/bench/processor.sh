@@ -4,8 +4,9 @@
 # processor.sh
 #	  The processor figure of the engine benchmark (P2): S2's pipeline run
 #	  by a persistent stream processor in its background worker, on an
-#	  unthrottled seeded sample_stream_solar source, with $merge into a
-#	  local table.
+#	  unthrottled seeded sample_stream_solar source, then a $set of _id to
+#	  {group_id, window start} (one row per group and window) and $merge
+#	  into a local table.
 #
 # Usage: processor.sh <number of documents>
 #
@@ -100,9 +101,10 @@ err=$(q -c "CREATE EXTENSION asp" 2>&1) || skip "CREATE EXTENSION asp failed: $e
 PIPELINE='[{"$source": {"connectionName": "sample_stream_solar",
     "timeField": {"$dateFromString": {"dateString": "$timestamp"}}}},
   {"$tumblingWindow": {"interval": {"size": 10, "unit": "second"}, "pipeline": [
-    {"$group": {"_id": {"g": "$group_id", "w": {"$meta": "stream.window.start"}},
+    {"$group": {"_id": "$group_id",
                 "avg_watts": {"$avg": "$obs.watts"}, "max_temp": {"$max": "$obs.temp"},
                 "n": {"$sum": 1}}}]}},
+  {"$set": {"_id": {"group_id": "$_id", "start": "$_stream_meta.window.start"}}},
   {"$merge": {"into": {"connectionName": "local", "db": "public", "coll": "COLL"}}}]'
 OPTIONS='{"sample": {"seed": 42, "start": {"$date": "2024-05-01T00:00:00Z"}, "maxDocs": '$N',
   "devices": DEVICES, "unthrottled": true}, "dlq": {"connectionName": "local", "db": "public", "coll": "COLL_dlq"}}'
