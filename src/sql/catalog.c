@@ -67,3 +67,13 @@ asp_catalog_end(asp_catalog_access *ca)
 	SPI_finish();
 	SetUserIdAndSecContext(ca->save_userid, ca->save_sec_context);
 }
+
+/* asp_spi_strdup: a copy of s in the memory context of SPI_connect's caller */
+char *
+asp_spi_strdup(const char *s)
+{
+	char	   *r = SPI_palloc(strlen(s) + 1);
+
+	strcpy(r, s);
+	return r;
+}

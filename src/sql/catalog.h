@@ -38,4 +38,7 @@ extern void asp_catalog_begin(asp_catalog_access *ca);
 /* asp_catalog_end: SPI_finish and act as the calling role again */
 extern void asp_catalog_end(asp_catalog_access *ca);
 
+/* asp_spi_strdup: a copy of s in the memory context of SPI_connect's caller */
+extern char *asp_spi_strdup(const char *s);
+
 #endif							/* ASP_SQL_CATALOG_H */

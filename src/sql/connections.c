@@ -361,16 +361,6 @@ validate(const char *type, const bson_t *config, Oid caller)
 			 errhidestmt(true)));
 }
 
-/* spi_strdup: a copy of s in the memory context of SPI_connect's caller */
-static char *
-spi_strdup(const char *s)
-{
-	char	   *r = SPI_palloc(strlen(s) + 1);
-
-	strcpy(r, s);
-	return r;
-}
-
 /*
  * read_connection: the row of connection name (catalog access active),
  * locked with lock ("FOR UPDATE", "FOR KEY SHARE" or ""), or ERROR if it
@@ -398,9 +388,9 @@ read_connection(const char *name, const char *lock, conn_row *row)
 	tup = SPI_tuptable->vals[0];
 	td = SPI_tuptable->tupdesc;
 	/* copied out of SPI's memory, which SPI_finish frees */
-	row->name = spi_strdup(SPI_getvalue(tup, td, 1));
-	row->type = spi_strdup(SPI_getvalue(tup, td, 2));
-	row->config = spi_strdup(SPI_getvalue(tup, td, 3));
+	row->name = asp_spi_strdup(SPI_getvalue(tup, td, 1));
+	row->type = asp_spi_strdup(SPI_getvalue(tup, td, 2));
+	row->config = asp_spi_strdup(SPI_getvalue(tup, td, 3));
 	row->builtin = DatumGetBool(SPI_getbinval(tup, td, 4, &isnull));
 }
 

@@ -371,16 +371,6 @@ require_processor_role(bool manage, const char *action, const char *name)
 					 manage ? "manage stream processors" : "read stream processors");
 }
 
-/* spi_strdup: a copy of s in the memory context of SPI_connect's caller */
-static char *
-spi_strdup(const char *s)
-{
-	char	   *r = SPI_palloc(strlen(s) + 1);
-
-	strcpy(r, s);
-	return r;
-}
-
 /*
  * read_processor: the row of the processor called name (catalog access
  * active), or ERROR if it does not exist or the caller may not act on it:
@@ -416,9 +406,9 @@ read_processor(const char *name, Oid caller, bool for_update, bool manage,
 	td = SPI_tuptable->tupdesc;
 	row->id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
 	row->owner = DatumGetObjectId(SPI_getbinval(tup, td, 2, &isnull));
-	row->state = spi_strdup(SPI_getvalue(tup, td, 3));
-	row->pipeline = spi_strdup(SPI_getvalue(tup, td, 4));
-	row->options = spi_strdup(SPI_getvalue(tup, td, 5));
+	row->state = asp_spi_strdup(SPI_getvalue(tup, td, 3));
+	row->pipeline = asp_spi_strdup(SPI_getvalue(tup, td, 4));
+	row->options = asp_spi_strdup(SPI_getvalue(tup, td, 5));
 	if (!has_privs_of_role(caller, row->owner) &&
 		!asp_has_role(caller, manage ? ASP_ROLE_ADMIN : ASP_ROLE_MONITOR))
 	{
