@@ -1607,6 +1607,145 @@ plan_fill_level(const asp_field_plan *fp, int k, const uint8_t *doc, uint32_t le
 	plan_level_done(fp, l, found, complete, rend, vals);
 }
 
+/*
+ * doc_template_build: after a complete walk of the top level doc, whose
+ * shape sh was recorded: its template (see asp_doc_template), or none when
+ * the shape does not cover it or a type does not allow one.
+ */
+static void
+doc_template_build(const asp_shape *sh, asp_doc_template *t, const uint8_t *doc, uint32_t len)
+{
+	uint8_t		b[ASP_DOC_TEMPLATE],
+				m[ASP_DOC_TEMPLATE];
+	uint32_t	off = 4;
+	int			i;
+
+	t->len = 0;
+	t->nfills = 0;
+	t->conflict = false;
+	if (len > ASP_DOC_TEMPLATE || len < 8)
+		return;
+	memcpy(b, doc, len);
+	memset(m, 0, len);
+	memset(m, 0xff, 4);
+	for (i = 0; i < sh->n; i++)
+	{
+		const asp_shape_elem *c = &sh->e[i];
+		uint32_t	vs;
+
+		if (off + c->hlen > len - 1)
+			return;
+		memset(m + off, 0xff, c->hlen);
+		if (c->fixed >= 0)
+			vs = (uint32_t) c->fixed;
+		else if (c->type == BSON_TYPE_UTF8 || c->type == BSON_TYPE_DOCUMENT ||
+				 c->type == BSON_TYPE_ARRAY)
+		{
+			int64_t		n;
+
+			if (off + c->hlen + 4 > len - 1)
+				return;
+			n = raw_value_size(c->type, doc + off + c->hlen, len - 1 - off - c->hlen);
+			if (n < 0)
+				return;
+			vs = (uint32_t) n;
+			/* the length word stays in the template */
+			memset(m + off + c->hlen, 0xff, 4);
+		}
+		else
+			return;
+		if (off + c->hlen + vs > len - 1)
+			return;
+		if (c->act >= 0)
+		{
+			t->fill[t->nfills].elem = (uint16_t) off;
+			t->fill[t->nfills].value = (uint16_t) (off + c->hlen);
+			t->fill[t->nfills].size = (uint16_t) vs;
+			t->fill[t->nfills].type = c->type;
+			t->fill[t->nfills].j = c->act;
+			t->nfills++;
+		}
+		else if (c->act == -2)
+			t->conflict = true;
+		off += c->hlen + vs;
+	}
+	if (off != len - 1)
+	{
+		t->nfills = 0;
+		return;
+	}
+	m[len - 1] = 0xff;
+	/* words at 0, 8, ...; the last one ends at the document's end (it may overlap) */
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+	{
+		uint32_t	o = 8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8;
+
+		memcpy(&t->w[i], b + o, 8);
+		memcpy(&t->m[i], m + o, 8);
+		t->w[i] &= t->m[i];
+	}
+	t->len = len;
+}
+
+/*
+ * doc_template_match: doc (len bytes) matches the top-level template t:
+ * fill the level's slots, say which were found and whether it has a
+ * reported name.
+ */
+static inline bool
+doc_template_match(const asp_doc_template *t, const asp_field_plan_level *l, const uint8_t *doc,
+				   uint32_t len, uint32_t *found, bool *conflict, asp_field_plan_vals *vals)
+{
+	uint64_t	diff = 0;
+	uint32_t	nw = (len + 7) / 8;
+	uint32_t	i;
+
+	if (t->len != len)
+		return false;
+	for (i = 0; i + 1 < nw; i++)
+	{
+		uint64_t	w;
+
+		memcpy(&w, doc + 8 * i, 8);
+		diff |= (w & t->m[i]) ^ t->w[i];
+	}
+	{
+		uint64_t	w;
+
+		memcpy(&w, doc + len - 8, 8);
+		diff |= (w & t->m[nw - 1]) ^ t->w[nw - 1];
+	}
+	if (diff)
+		return false;
+	*found = 0;
+	for (i = 0; i < (uint32_t) t->nfills; i++)
+	{
+		const uint8_t *v = doc + t->fill[i].value;
+		bson_value_t *out = &vals->v[l->slot[t->fill[i].j]];
+
+		if (t->fill[i].type == BSON_TYPE_INT32)
+		{
+			int32_t		i32;
+
+			memcpy(&i32, v, 4);
+			out->value_type = BSON_TYPE_INT32;
+			out->value.v_int32 = (int32_t) BSON_UINT32_FROM_LE(i32);
+		}
+		else if (t->fill[i].type == BSON_TYPE_UTF8)
+		{
+			out->value_type = BSON_TYPE_UTF8;
+			out->value.v_utf8.str = (char *) v + 4;
+			out->value.v_utf8.len = (uint32_t) t->fill[i].size - 5;
+		}
+		else
+			raw_fill_value(doc, len, doc + t->fill[i].elem, t->fill[i].type, v,
+						   t->fill[i].size, out);
+		*found |= 1u << t->fill[i].j;
+	}
+	*conflict = t->conflict;
+	return true;
+}
+
 /* asp_field_plan_fill: walk the top level once: validity, conflicts, the plan's values */
 bool
 asp_field_plan_fill(const asp_field_plan *fp, const uint8_t *doc, uint32_t len,
@@ -1618,8 +1757,16 @@ asp_field_plan_fill(const asp_field_plan *fp, const uint8_t *doc, uint32_t len,
 	*conflict = false;
 	if (len < 5 || doc[len - 1] != 0)
 		return false;
-	if (!plan_walk(fp, l, true, doc, len, doc + len - 1, &vals->shape[0], &found, conflict, vals))
-		return false;
+	if (!doc_template_match(&vals->top, l, doc, len, &found, conflict, vals))
+	{
+		if (!plan_walk(fp, l, true, doc, len, doc + len - 1, &vals->shape[0], &found, conflict,
+					   vals))
+		{
+			vals->top.len = 0;
+			return false;
+		}
+		doc_template_build(&vals->shape[0], &vals->top, doc, len);
+	}
 	plan_level_done(fp, l, found, true, doc + len - 1, vals);
 	return true;
 }

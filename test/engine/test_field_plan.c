@@ -310,7 +310,10 @@ test_plan_fill(void)
 				bad = 0,
 				used = 0,
 				fallback = 0,
-				invalid = 0;
+				invalid = 0,
+				templated = 0;
+	uint8_t    *prev = NULL;
+	uint32_t	prevlen = 0;
 	asp_error	err;
 
 	memset(&fp, 0, sizeof(fp));
@@ -339,12 +342,35 @@ test_plan_fill(void)
 					vc,
 					vr;
 
-		make_doc(&d, 1714557600000 + i * 7);
-		len = d.len;
-		buf = malloc(len);
-		memcpy(buf, bson_get_data(&d), len);
-		if (rnd_below(25) == 0)
-			buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));	/* corrupt a byte */
+		if (prev != NULL && rnd_below(3) == 0)
+		{
+			/*
+			 * The previous document with one or two bytes changed (values,
+			 * keys, types, length words: anything): the same length as the
+			 * warm walk's top-level template, matching it or not.
+			 */
+			len = prevlen;
+			buf = malloc(len);
+			memcpy(buf, prev, len);
+			buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));
+			if (rnd_below(2) == 0)
+				buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));
+		}
+		else
+		{
+			make_doc(&d, 1714557600000 + i * 7);
+			len = d.len;
+			buf = malloc(len);
+			memcpy(buf, bson_get_data(&d), len);
+			if (rnd_below(25) == 0)
+				buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));	/* corrupt a byte */
+		}
+		free(prev);
+		prev = malloc(len);
+		memcpy(prev, buf, len);
+		prevlen = len;
+		if (warm->top.len == len)
+			templated++;
 		memset(cold, 0, sizeof(*cold));
 		vw = asp_field_plan_fill(&fp, buf, len, &cw, warm);
 		vc = asp_field_plan_fill(&fp, buf, len, &cc, cold);
@@ -391,6 +417,8 @@ test_plan_fill(void)
 	ok(bad == 0, "plan: %d documents (%d invalid): validity, conflicts and %d values as the general lookups, "
 	   "warm and cold (%d left to the general lookup)", n, invalid, used, fallback);
 	ok(invalid > 100 && fallback > 100, "plan: the sample has invalid documents and arrays on paths");
+	ok(templated > 10000, "plan: %d documents of the warm walk's top-level template's length", templated);
+	free(prev);
 	for (i = 0; i < NPATHS; i++)
 		asp_path_destroy(&paths[i]);
 	asp_arena_free(arena);
