@@ -1608,13 +1608,57 @@ plan_fill_level(const asp_field_plan *fp, int k, const uint8_t *doc, uint32_t le
 }
 
 /*
- * doc_template_build: after a complete walk of the top level doc, whose
- * shape sh was recorded: its template (see asp_doc_template), or none when
+ * doc_template_sub: the sub-document at doc + off (len bytes) matches the
+ * template of its level sh (a document of fixed-size values walked to its
+ * end): that template's mask (keys, types, length word, final NUL: what
+ * plan_fill_level checks) goes into the mask m, its slots into t's fills.
+ * False (t unchanged) when it does not match.
+ */
+static bool
+doc_template_sub(const asp_field_plan_level *l, const asp_shape *sh, asp_doc_template *t,
+				 uint8_t *m, const uint8_t *doc, uint32_t off, uint32_t len)
+{
+	const uint8_t *sub = doc + off;
+	uint64_t	diff = 0;
+	int			i;
+
+	if (sh->tlen != len || len < 8 || t->nfills + sh->tfills > ASP_PLAN_MAX)
+		return false;
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+	{
+		uint64_t	w;
+
+		memcpy(&w, sub + (8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8), 8);
+		diff |= (w & sh->tm[i]) ^ sh->tw[i];
+	}
+	if (diff)
+		return false;
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+		memcpy(m + off + (8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8), &sh->tm[i], 8);
+	for (i = 0; i < sh->tfills; i++)
+	{
+		int			nf = t->nfills++;
+
+		t->fill[nf].elem = (uint16_t) (off + sh->tfill[i].elem);
+		t->fill[nf].value = (uint16_t) (off + sh->tfill[i].value);
+		t->fill[nf].size = sh->tfill[i].size;
+		t->fill[nf].type = sh->tfill[i].type;
+		t->fill[nf].slot = l->slot[sh->tfill[i].j];
+	}
+	return true;
+}
+
+/*
+ * doc_template_build: after a complete fill from the top-level doc, whose
+ * shape was recorded: its template (see asp_doc_template), or none when
  * the shape does not cover it or a type does not allow one.
  */
 static void
-doc_template_build(const asp_shape *sh, asp_doc_template *t, const uint8_t *doc, uint32_t len)
+doc_template_build(const asp_field_plan *fp, asp_doc_template *t, const uint8_t *doc,
+				   uint32_t len, const asp_field_plan_vals *vals)
 {
+	const asp_shape *sh = &vals->shape[0];
+	const asp_field_plan_level *l = &fp->level[0];
 	uint8_t		b[ASP_DOC_TEMPLATE],
 				m[ASP_DOC_TEMPLATE];
 	uint32_t	off = 4;
@@ -1622,6 +1666,7 @@ doc_template_build(const asp_shape *sh, asp_doc_template *t, const uint8_t *doc,
 
 	t->len = 0;
 	t->nfills = 0;
+	t->ndescend = 0;
 	t->conflict = false;
 	if (len > ASP_DOC_TEMPLATE || len < 8)
 		return;
@@ -1658,23 +1703,33 @@ doc_template_build(const asp_shape *sh, asp_doc_template *t, const uint8_t *doc,
 			return;
 		if (c->act >= 0)
 		{
+			int			k = l->slot[c->act];
+			int			lv = fp->slot[k].level;
+
+			if (t->nfills == ASP_PLAN_MAX)
+				return;
 			t->fill[t->nfills].elem = (uint16_t) off;
 			t->fill[t->nfills].value = (uint16_t) (off + c->hlen);
 			t->fill[t->nfills].size = (uint16_t) vs;
 			t->fill[t->nfills].type = c->type;
-			t->fill[t->nfills].j = c->act;
+			t->fill[t->nfills].slot = (int8_t) k;
 			t->nfills++;
+			/* a sub-document with slots: in the template if its level has one, else walked */
+			if (lv >= 0 && c->type == BSON_TYPE_DOCUMENT &&
+				!(lv < ASP_SHAPE_LEVELS && vals->ok[k] &&
+				  doc_template_sub(&fp->level[lv], &vals->shape[lv], t, m, doc,
+								   off + c->hlen, vs)))
+				t->descend[t->ndescend++] = (int8_t) k;
 		}
 		else if (c->act == -2)
 			t->conflict = true;
 		off += c->hlen + vs;
 	}
 	if (off != len - 1)
-	{
-		t->nfills = 0;
 		return;
-	}
 	m[len - 1] = 0xff;
+	for (i = 0; i < fp->nslots; i++)
+		t->ok[i] = vals->ok[i];
 	/* words at 0, 8, ...; the last one ends at the document's end (it may overlap) */
 	for (i = 0; i < (int) ((len + 7) / 8); i++)
 	{
@@ -1689,12 +1744,12 @@ doc_template_build(const asp_shape *sh, asp_doc_template *t, const uint8_t *doc,
 
 /*
  * doc_template_match: doc (len bytes) matches the top-level template t:
- * fill the level's slots, say which were found and whether it has a
- * reported name.
+ * every slot's value and ok as the walk would give them, and whether it
+ * has a reported name.
  */
 static inline bool
-doc_template_match(const asp_doc_template *t, const asp_field_plan_level *l, const uint8_t *doc,
-				   uint32_t len, uint32_t *found, bool *conflict, asp_field_plan_vals *vals)
+doc_template_match(const asp_field_plan *fp, const asp_doc_template *t, const uint8_t *doc,
+				   uint32_t len, bool *conflict, asp_field_plan_vals *vals)
 {
 	uint64_t	diff = 0;
 	uint32_t	nw = (len + 7) / 8;
@@ -1717,11 +1772,15 @@ doc_template_match(const asp_doc_template *t, const asp_field_plan_level *l, con
 	}
 	if (diff)
 		return false;
-	*found = 0;
+	for (i = 0; i < (uint32_t) fp->nslots; i++)
+	{
+		vals->ok[i] = t->ok[i];
+		vals->v[i].value_type = BSON_TYPE_EOD;
+	}
 	for (i = 0; i < (uint32_t) t->nfills; i++)
 	{
 		const uint8_t *v = doc + t->fill[i].value;
-		bson_value_t *out = &vals->v[l->slot[t->fill[i].j]];
+		bson_value_t *out = &vals->v[t->fill[i].slot];
 
 		if (t->fill[i].type == BSON_TYPE_INT32)
 		{
@@ -1740,8 +1799,9 @@ doc_template_match(const asp_doc_template *t, const asp_field_plan_level *l, con
 		else
 			raw_fill_value(doc, len, doc + t->fill[i].elem, t->fill[i].type, v,
 						   t->fill[i].size, out);
-		*found |= 1u << t->fill[i].j;
 	}
+	for (i = 0; i < (uint32_t) t->ndescend; i++)
+		plan_descend(fp, t->descend[i], doc + len - 1, vals);
 	*conflict = t->conflict;
 	return true;
 }
@@ -1757,16 +1817,14 @@ asp_field_plan_fill(const asp_field_plan *fp, const uint8_t *doc, uint32_t len,
 	*conflict = false;
 	if (len < 5 || doc[len - 1] != 0)
 		return false;
-	if (!doc_template_match(&vals->top, l, doc, len, &found, conflict, vals))
+	if (doc_template_match(fp, &vals->top, doc, len, conflict, vals))
+		return true;
+	if (!plan_walk(fp, l, true, doc, len, doc + len - 1, &vals->shape[0], &found, conflict, vals))
 	{
-		if (!plan_walk(fp, l, true, doc, len, doc + len - 1, &vals->shape[0], &found, conflict,
-					   vals))
-		{
-			vals->top.len = 0;
-			return false;
-		}
-		doc_template_build(&vals->shape[0], &vals->top, doc, len);
+		vals->top.len = 0;
+		return false;
 	}
 	plan_level_done(fp, l, found, true, doc + len - 1, vals);
+	doc_template_build(fp, &vals->top, doc, len, vals);
 	return true;
 }

@@ -401,9 +401,11 @@ typedef struct asp_shape
  * values masked out, except the length words of strings, documents and
  * arrays (so every element sits at the same offset), kept when the shape
  * covers the whole document and every value's type is one of those or has
- * a fixed size.  A document of the same length equal to it under the mask
- * has the same elements, which pass the same checks: the walk reads its
- * slots' values at the recorded offsets instead.
+ * a fixed size.  A sub-document a slot goes through whose level has a
+ * template (obs) is part of it: its keys, types and final NUL.  A document
+ * of the same length equal to it under the mask has the same elements,
+ * which pass the same checks and give every slot the same outcome: the
+ * fill reads the values at the recorded offsets instead of walking.
  */
 #define ASP_DOC_TEMPLATE 256	/* bytes */
 
@@ -411,7 +413,10 @@ typedef struct asp_doc_template
 {
 	uint32_t	len;			/* length of the templated document, 0: none */
 	int			nfills;
+	int			ndescend;
 	bool		conflict;		/* it has one of the names asp_field_plan_fill reports */
+	bool		ok[ASP_PLAN_MAX];	/* each slot's ok (those of descend[] are redone) */
+	int8_t		descend[ASP_PLAN_MAX];	/* top-level slots whose sub-document is walked */
 	uint64_t	w[ASP_DOC_TEMPLATE / 8];
 	uint64_t	m[ASP_DOC_TEMPLATE / 8];
 	struct
@@ -420,7 +425,7 @@ typedef struct asp_doc_template
 		uint16_t	value;		/* offset of its value */
 		uint16_t	size;		/* the value's size */
 		uint8_t		type;
-		int8_t		j;			/* the slot's position in the top level */
+		int8_t		slot;
 	}			fill[ASP_PLAN_MAX];
 } asp_doc_template;
 
