@@ -181,44 +181,61 @@ swar_digits(uint64_t w, uint64_t mask)
 }
 
 /*
- * iso_canonical: the shapes nearly every stream sends,
- * YYYY-MM-DDThh:mm:ss[.fff] then Z or +hh:mm / -hh:mm, checked with word
- * compares; false for anything else and for the values the general
- * parser must look at (year 0, day 29 and later), which it then parses.
- * Gives the general parser's result whenever it returns true.
+ * iso_prefix: the first 16 bytes of the canonical shape, YYYY-MM-DDThh:mm,
+ * checked with word compares (w0, w1: those bytes); false for anything
+ * else and for the values the general parser must look at (year 0, day 29
+ * and later).  *base_ms: that minute's time in ms, before the zone.
  */
 static inline bool
-iso_canonical(const char *s, size_t len, int64_t *ms_out)
+iso_prefix(uint64_t w0, uint64_t w1, const char *s, int64_t *base_ms)
 {
 	/* day of the March-based year of the 1st of each month */
 	static const int16_t march_doy[12] = {306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275};
 	static const uint8_t m0b[8] = {0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0};
 	static const uint8_t m1b[8] = {0xff, 0xff, 0, 0xff, 0xff, 0, 0xff, 0xff};
-	uint64_t	w0,
-				w1,
-				m0,
+	uint64_t	m0,
 				m1;
 	unsigned	year,
 				month,
 				day,
 				hour,
 				minute,
-				second,
-				millis = 0,
 				y;
-	int			off = 0;
-	size_t		p = 19;
 	int64_t		days;
 
-	if (len < 20 || len > 29)
-		return false;
-	memcpy(&w0, s, 8);			/* YYYY-MM- */
-	memcpy(&w1, s + 8, 8);		/* DDThh:mm */
 	memcpy(&m0, m0b, 8);
 	memcpy(&m1, m1b, 8);
 	/* digits at bytes 0-3, 5-6 of w0; 0-1, 3-4, 6-7 of w1 (either byte order) */
-	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-		!swar_digits(w0, m0) || !swar_digits(w1, m1) || !DIG(s[17]) || !DIG(s[18]))
+	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+		!swar_digits(w0, m0) || !swar_digits(w1, m1))
+		return false;
+	year = (unsigned) (N2(s) * 100 + N2(s + 2));
+	month = (unsigned) N2(s + 5);
+	day = (unsigned) N2(s + 8);
+	hour = (unsigned) N2(s + 11);
+	minute = (unsigned) N2(s + 14);
+	if (year == 0 || month - 1 > 11 || day - 1 > 27 || hour > 23 || minute > 59)
+		return false;
+	y = year - (month <= 2 ? 1 : 0);
+	days = (int64_t) (365 * y + y / 4 - y / 100 + y / 400) + march_doy[month - 1] + day - 1 - 719468;
+	*base_ms = days * ASP_MS_PER_DAY + (int64_t) ((hour * 60 + minute) * 60) * 1000;
+	return true;
+}
+
+/*
+ * iso_tail: the rest of the canonical shape after YYYY-MM-DDThh:mm
+ * (len bytes in all, 20 to 29): :ss[.fff] then Z or +hh:mm / -hh:mm.
+ * *rest_ms: the seconds and millis minus the zone's offset, in ms.
+ */
+static inline bool
+iso_tail(const char *s, size_t len, int64_t *rest_ms)
+{
+	unsigned	second,
+				millis = 0;
+	int			off = 0;
+	size_t		p = 19;
+
+	if (s[16] != ':' || !DIG(s[17]) || !DIG(s[18]))
 		return false;
 	if (s[19] == '.')
 	{
@@ -250,18 +267,51 @@ iso_canonical(const char *s, size_t len, int64_t *ms_out)
 	}
 	else
 		return false;
-	year = (unsigned) (N2(s) * 100 + N2(s + 2));
-	month = (unsigned) N2(s + 5);
-	day = (unsigned) N2(s + 8);
-	hour = (unsigned) N2(s + 11);
-	minute = (unsigned) N2(s + 14);
 	second = (unsigned) N2(s + 17);
-	if (year == 0 || month - 1 > 11 || day - 1 > 27 || hour > 23 || minute > 59 || second > 59)
+	if (second > 59)
 		return false;
-	y = year - (month <= 2 ? 1 : 0);
-	days = (int64_t) (365 * y + y / 4 - y / 100 + y / 400) + march_doy[month - 1] + day - 1 - 719468;
-	*ms_out = days * ASP_MS_PER_DAY +
-		(int64_t) ((int) ((hour * 60 + minute) * 60 + second) - off) * 1000 + millis;
+	*rest_ms = (int64_t) ((int) second - off) * 1000 + millis;
+	return true;
+}
+
+/*
+ * iso_canonical: the shapes nearly every stream sends,
+ * YYYY-MM-DDThh:mm:ss[.fff] then Z or +hh:mm / -hh:mm, checked with word
+ * compares; false for anything else and for the values the general
+ * parser must look at (year 0, day 29 and later), which it then parses.
+ * Gives the general parser's result whenever it returns true.  With a
+ * cache (may be NULL), a first 16 bytes equal to the last accepted ones
+ * take their time from it: only the tail is parsed.
+ */
+static inline bool
+iso_canonical(const char *s, size_t len, asp_iso_cache *cache, int64_t *ms_out)
+{
+	uint64_t	w0,
+				w1;
+	int64_t		base,
+				rest;
+
+	if (len < 20 || len > 29)
+		return false;
+	memcpy(&w0, s, 8);			/* YYYY-MM- */
+	memcpy(&w1, s + 8, 8);		/* DDThh:mm */
+	if (cache && cache->valid && w0 == cache->w0 && w1 == cache->w1)
+		base = cache->base_ms;
+	else
+	{
+		if (!iso_prefix(w0, w1, s, &base))
+			return false;
+		if (cache)
+		{
+			cache->w0 = w0;
+			cache->w1 = w1;
+			cache->base_ms = base;
+			cache->valid = true;
+		}
+	}
+	if (!iso_tail(s, len, &rest))
+		return false;
+	*ms_out = base + rest;
 	return true;
 }
 
@@ -269,7 +319,14 @@ iso_canonical(const char *s, size_t len, int64_t *ms_out)
 bool
 asp_parse_iso8601(const char *s, size_t len, int64_t *ms_out)
 {
-	return iso_canonical(s, len, ms_out) || asp_parse_iso8601_general(s, len, ms_out);
+	return iso_canonical(s, len, NULL, ms_out) || asp_parse_iso8601_general(s, len, ms_out);
+}
+
+/* asp_parse_iso8601_cached: asp_parse_iso8601 with the last minute's time in cache */
+bool
+asp_parse_iso8601_cached(const char *s, size_t len, asp_iso_cache *cache, int64_t *ms_out)
+{
+	return iso_canonical(s, len, cache, ms_out) || asp_parse_iso8601_general(s, len, ms_out);
 }
 
 /* asp_parse_iso8601_general: asp_parse_iso8601 without the canonical shape's shortcut */

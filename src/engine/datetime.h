@@ -104,6 +104,23 @@ extern bool asp_local_ms_from_parts(int64_t year, int64_t month, int64_t day,
  * asp_parse_date_string).  Never writes *ms_out on failure.
  */
 extern bool asp_parse_iso8601(const char *s, size_t len, int64_t *ms_out);
+
+/*
+ * asp_iso_cache: the first 16 bytes (YYYY-MM-DDThh:mm) of the last string
+ * asp_parse_iso8601_cached accepted in the canonical shape, and that
+ * minute's time: consecutive event times mostly share it.  Zero it first.
+ */
+typedef struct asp_iso_cache
+{
+	uint64_t	w0;
+	uint64_t	w1;
+	int64_t		base_ms;
+	bool		valid;
+} asp_iso_cache;
+
+/* asp_parse_iso8601 with a cache: the same results */
+extern bool asp_parse_iso8601_cached(const char *s, size_t len, asp_iso_cache *cache,
+									 int64_t *ms_out);
 /* the same without the word-compare shortcut for YYYY-MM-DDThh:mm:ss[.fff]Z (for tests) */
 extern bool asp_parse_iso8601_general(const char *s, size_t len, int64_t *ms_out);
 

@@ -309,6 +309,7 @@ typedef struct format_data
 	asp_named_idx n;
 	asp_date_tz tz;
 	bool		format_valid;	/* constant format already validated */
+	asp_iso_cache iso;			/* $dateFromString: the last date string's minute */
 } format_data;
 
 /* check_const_format: validate a constant format at compile time */
@@ -551,7 +552,8 @@ eval_date_from_string(const asp_expr *e, asp_eval_ctx *ctx, bson_value_t *out)
 	/* fast path: constant UTC, no format, an ISO-8601 string */
 	if (d->tz.known && !d->tz.is_null && d->tz.tz.kind == ASP_TZ_UTC &&
 		asp_named_get(e, FS_FORMAT) == NULL && sv.value_type == BSON_TYPE_UTF8 &&
-		asp_parse_iso8601(sv.value.v_utf8.str, sv.value.v_utf8.len, &ms))
+		asp_parse_iso8601_cached(sv.value.v_utf8.str, sv.value.v_utf8.len,
+								 &((format_data *) e->data)->iso, &ms))
 	{
 		asp_value_set_date(out, ms);
 		return true;

@@ -1607,6 +1607,205 @@ plan_fill_level(const asp_field_plan *fp, int k, const uint8_t *doc, uint32_t le
 	plan_level_done(fp, l, found, complete, rend, vals);
 }
 
+/*
+ * doc_template_sub: the sub-document at doc + off (len bytes) matches the
+ * template of its level sh (a document of fixed-size values walked to its
+ * end): that template's mask (keys, types, length word, final NUL: what
+ * plan_fill_level checks) goes into the mask m, its slots into t's fills.
+ * False (t unchanged) when it does not match.
+ */
+static bool
+doc_template_sub(const asp_field_plan_level *l, const asp_shape *sh, asp_doc_template *t,
+				 uint8_t *m, const uint8_t *doc, uint32_t off, uint32_t len)
+{
+	const uint8_t *sub = doc + off;
+	uint64_t	diff = 0;
+	int			i;
+
+	if (sh->tlen != len || len < 8 || t->nfills + sh->tfills > ASP_PLAN_MAX)
+		return false;
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+	{
+		uint64_t	w;
+
+		memcpy(&w, sub + (8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8), 8);
+		diff |= (w & sh->tm[i]) ^ sh->tw[i];
+	}
+	if (diff)
+		return false;
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+		memcpy(m + off + (8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8), &sh->tm[i], 8);
+	for (i = 0; i < sh->tfills; i++)
+	{
+		int			nf = t->nfills++;
+
+		t->fill[nf].elem = (uint16_t) (off + sh->tfill[i].elem);
+		t->fill[nf].value = (uint16_t) (off + sh->tfill[i].value);
+		t->fill[nf].size = sh->tfill[i].size;
+		t->fill[nf].type = sh->tfill[i].type;
+		t->fill[nf].slot = l->slot[sh->tfill[i].j];
+	}
+	return true;
+}
+
+/*
+ * doc_template_build: after a complete fill from the top-level doc, whose
+ * shape was recorded: its template (see asp_doc_template), or none when
+ * the shape does not cover it or a type does not allow one.
+ */
+static void
+doc_template_build(const asp_field_plan *fp, asp_doc_template *t, const uint8_t *doc,
+				   uint32_t len, const asp_field_plan_vals *vals)
+{
+	const asp_shape *sh = &vals->shape[0];
+	const asp_field_plan_level *l = &fp->level[0];
+	uint8_t		b[ASP_DOC_TEMPLATE],
+				m[ASP_DOC_TEMPLATE];
+	uint32_t	off = 4;
+	int			i;
+
+	t->len = 0;
+	t->nfills = 0;
+	t->ndescend = 0;
+	t->conflict = false;
+	if (len > ASP_DOC_TEMPLATE || len < 8)
+		return;
+	memcpy(b, doc, len);
+	memset(m, 0, len);
+	memset(m, 0xff, 4);
+	for (i = 0; i < sh->n; i++)
+	{
+		const asp_shape_elem *c = &sh->e[i];
+		uint32_t	vs;
+
+		if (off + c->hlen > len - 1)
+			return;
+		memset(m + off, 0xff, c->hlen);
+		if (c->fixed >= 0)
+			vs = (uint32_t) c->fixed;
+		else if (c->type == BSON_TYPE_UTF8 || c->type == BSON_TYPE_DOCUMENT ||
+				 c->type == BSON_TYPE_ARRAY)
+		{
+			int64_t		n;
+
+			if (off + c->hlen + 4 > len - 1)
+				return;
+			n = raw_value_size(c->type, doc + off + c->hlen, len - 1 - off - c->hlen);
+			if (n < 0)
+				return;
+			vs = (uint32_t) n;
+			/* the length word stays in the template */
+			memset(m + off + c->hlen, 0xff, 4);
+		}
+		else
+			return;
+		if (off + c->hlen + vs > len - 1)
+			return;
+		if (c->act >= 0)
+		{
+			int			k = l->slot[c->act];
+			int			lv = fp->slot[k].level;
+
+			if (t->nfills == ASP_PLAN_MAX)
+				return;
+			t->fill[t->nfills].elem = (uint16_t) off;
+			t->fill[t->nfills].value = (uint16_t) (off + c->hlen);
+			t->fill[t->nfills].size = (uint16_t) vs;
+			t->fill[t->nfills].type = c->type;
+			t->fill[t->nfills].slot = (int8_t) k;
+			t->nfills++;
+			/* a sub-document with slots: in the template if its level has one, else walked */
+			if (lv >= 0 && c->type == BSON_TYPE_DOCUMENT &&
+				!(lv < ASP_SHAPE_LEVELS && vals->ok[k] &&
+				  doc_template_sub(&fp->level[lv], &vals->shape[lv], t, m, doc,
+								   off + c->hlen, vs)))
+				t->descend[t->ndescend++] = (int8_t) k;
+		}
+		else if (c->act == -2)
+			t->conflict = true;
+		off += c->hlen + vs;
+	}
+	if (off != len - 1)
+		return;
+	m[len - 1] = 0xff;
+	for (i = 0; i < fp->nslots; i++)
+		t->ok[i] = vals->ok[i];
+	/* words at 0, 8, ...; the last one ends at the document's end (it may overlap) */
+	for (i = 0; i < (int) ((len + 7) / 8); i++)
+	{
+		uint32_t	o = 8 * (uint32_t) i < len - 8 ? 8 * (uint32_t) i : len - 8;
+
+		memcpy(&t->w[i], b + o, 8);
+		memcpy(&t->m[i], m + o, 8);
+		t->w[i] &= t->m[i];
+	}
+	t->len = len;
+}
+
+/*
+ * doc_template_match: doc (len bytes) matches the top-level template t:
+ * every slot's value and ok as the walk would give them, and whether it
+ * has a reported name.
+ */
+static inline bool
+doc_template_match(const asp_field_plan *fp, const asp_doc_template *t, const uint8_t *doc,
+				   uint32_t len, bool *conflict, asp_field_plan_vals *vals)
+{
+	uint64_t	diff = 0;
+	uint32_t	nw = (len + 7) / 8;
+	uint32_t	i;
+
+	if (t->len != len)
+		return false;
+	for (i = 0; i + 1 < nw; i++)
+	{
+		uint64_t	w;
+
+		memcpy(&w, doc + 8 * i, 8);
+		diff |= (w & t->m[i]) ^ t->w[i];
+	}
+	{
+		uint64_t	w;
+
+		memcpy(&w, doc + len - 8, 8);
+		diff |= (w & t->m[nw - 1]) ^ t->w[nw - 1];
+	}
+	if (diff)
+		return false;
+	for (i = 0; i < (uint32_t) fp->nslots; i++)
+	{
+		vals->ok[i] = t->ok[i];
+		vals->v[i].value_type = BSON_TYPE_EOD;
+	}
+	for (i = 0; i < (uint32_t) t->nfills; i++)
+	{
+		const uint8_t *v = doc + t->fill[i].value;
+		bson_value_t *out = &vals->v[t->fill[i].slot];
+
+		if (t->fill[i].type == BSON_TYPE_INT32)
+		{
+			int32_t		i32;
+
+			memcpy(&i32, v, 4);
+			out->value_type = BSON_TYPE_INT32;
+			out->value.v_int32 = (int32_t) BSON_UINT32_FROM_LE(i32);
+		}
+		else if (t->fill[i].type == BSON_TYPE_UTF8)
+		{
+			out->value_type = BSON_TYPE_UTF8;
+			out->value.v_utf8.str = (char *) v + 4;
+			out->value.v_utf8.len = (uint32_t) t->fill[i].size - 5;
+		}
+		else
+			raw_fill_value(doc, len, doc + t->fill[i].elem, t->fill[i].type, v,
+						   t->fill[i].size, out);
+	}
+	for (i = 0; i < (uint32_t) t->ndescend; i++)
+		plan_descend(fp, t->descend[i], doc + len - 1, vals);
+	*conflict = t->conflict;
+	return true;
+}
+
 /* asp_field_plan_fill: walk the top level once: validity, conflicts, the plan's values */
 bool
 asp_field_plan_fill(const asp_field_plan *fp, const uint8_t *doc, uint32_t len,
@@ -1618,8 +1817,14 @@ asp_field_plan_fill(const asp_field_plan *fp, const uint8_t *doc, uint32_t len,
 	*conflict = false;
 	if (len < 5 || doc[len - 1] != 0)
 		return false;
+	if (doc_template_match(fp, &vals->top, doc, len, conflict, vals))
+		return true;
 	if (!plan_walk(fp, l, true, doc, len, doc + len - 1, &vals->shape[0], &found, conflict, vals))
+	{
+		vals->top.len = 0;
 		return false;
+	}
 	plan_level_done(fp, l, found, true, doc + len - 1, vals);
+	doc_template_build(fp, &vals->top, doc, len, vals);
 	return true;
 }

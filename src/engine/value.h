@@ -396,12 +396,46 @@ typedef struct asp_shape
 	}			tfill[ASP_SHAPE_TEMPLATE_FILLS];
 } asp_shape;
 
+/*
+ * The template of the last top-level document walked: its bytes with the
+ * values masked out, except the length words of strings, documents and
+ * arrays (so every element sits at the same offset), kept when the shape
+ * covers the whole document and every value's type is one of those or has
+ * a fixed size.  A sub-document a slot goes through whose level has a
+ * template (obs) is part of it: its keys, types and final NUL.  A document
+ * of the same length equal to it under the mask has the same elements,
+ * which pass the same checks and give every slot the same outcome: the
+ * fill reads the values at the recorded offsets instead of walking.
+ */
+#define ASP_DOC_TEMPLATE 256	/* bytes */
+
+typedef struct asp_doc_template
+{
+	uint32_t	len;			/* length of the templated document, 0: none */
+	int			nfills;
+	int			ndescend;
+	bool		conflict;		/* it has one of the names asp_field_plan_fill reports */
+	bool		ok[ASP_PLAN_MAX];	/* each slot's ok (those of descend[] are redone) */
+	int8_t		descend[ASP_PLAN_MAX];	/* top-level slots whose sub-document is walked */
+	uint64_t	w[ASP_DOC_TEMPLATE / 8];
+	uint64_t	m[ASP_DOC_TEMPLATE / 8];
+	struct
+	{
+		uint16_t	elem;		/* offset of the element */
+		uint16_t	value;		/* offset of its value */
+		uint16_t	size;		/* the value's size */
+		uint8_t		type;
+		int8_t		slot;
+	}			fill[ASP_PLAN_MAX];
+} asp_doc_template;
+
 /* per-document values of a plan's slots (and the walks' shapes) */
 typedef struct asp_field_plan_vals
 {
 	bson_value_t v[ASP_PLAN_MAX];
 	bool		ok[ASP_PLAN_MAX];	/* false: the general lookup must be used */
 	asp_shape	shape[ASP_SHAPE_LEVELS];	/* zero-initialise before the first fill */
+	asp_doc_template top;		/* likewise */
 } asp_field_plan_vals;
 
 /*

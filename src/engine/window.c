@@ -77,6 +77,7 @@ struct window_data
 	bool		have_input;
 	int64_t		last_input_ms;	/* processing time of the last input */
 	win_instance *cur;			/* target window while pre-stages run */
+	win_instance *last;			/* tumbling: the window of the last document, NULL: none */
 	asp_stage  *self;
 	win_instance **targets;		/* the windows of one document (max_targets) */
 	int			max_targets;	/* ceil(size / hop) */
@@ -658,6 +659,8 @@ window_close_first(window_data *w, asp_exec *x)
 
 	w->open = n->next;
 	w->nopen--;
+	if (n == w->last)
+		w->last = NULL;
 	if (w->store != NULL && n->stored)
 	{
 		/* its earlier batches are in the store: take them back */
@@ -730,9 +733,34 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 		asp_exec_dlq(x, s, doc, len, reason);
 		return true;
 	}
-	last_start = floor_div(t - w->offset, w->hop) * w->hop + w->offset;
 	w->have_input = true;
 	w->last_input_ms = ctx->now_ms;
+	if (w->last != NULL && t >= w->last->start && t < w->last->end &&
+		w->last->state != NULL && !window_closed(w, w->last->end))
+	{
+		/*
+		 * Tumbling, no pre-stages, the same open window as the last
+		 * document (its state loaded): what the general path below does
+		 * for it, without the division and the list walk.
+		 */
+		win_instance *n = w->last;
+		bool		ok;
+
+		ctx->in_window = true;
+		ctx->window_start = n->start;
+		ctx->window_end = n->end;
+		ok = w->block->bops->state_add(w->block, n->state, x, doc, len);
+		ctx->in_window = false;
+		if (!ok)
+			return false;
+		if (!w->have_wm || t > w->watermark)
+		{
+			w->watermark = t;
+			w->have_wm = true;
+		}
+		return window_close_until(w, x);
+	}
+	last_start = floor_div(t - w->offset, w->hop) * w->hop + w->offset;
 	for (start = last_start; start + w->size > t; start -= w->hop)
 	{
 		if (window_closed(w, start + w->size))
@@ -756,6 +784,8 @@ window_push(asp_stage *s, asp_exec *x, const uint8_t *doc, uint32_t len)
 		}
 		else if (ntargets_direct < w->max_targets)
 			direct[ntargets_direct++] = w->cur;
+		if (!w->hopping && w->pre == NULL)
+			w->last = w->cur;
 		targets++;
 		if (!w->hopping)
 			break;

@@ -896,7 +896,10 @@ test_iso_canonical(void)
 	};
 	static const char alphabet[] = "0123456789-:TZ.z /+a\x80";
 	uint64_t	r = 0x9e3779b97f4a7c15ULL;
-	int			same = 0,
+	asp_iso_cache cache = {0};
+	char		prev[16] = {0};
+	int			cached_same = 0,
+				same = 0,
 				accepted = 0,
 				n = 0,
 				i;
@@ -906,9 +909,11 @@ test_iso_canonical(void)
 		char		buf[32];
 		size_t		len;
 		int64_t		a = 42,
-					b = 42;
+					b = 42,
+					c = 42;
 		bool		oka,
-					okb;
+					okb,
+					okc;
 		int			k;
 
 		r ^= r << 13;
@@ -928,11 +933,20 @@ test_iso_canonical(void)
 												   (k == 14 || k == 17 || k == 27) ? 6 :
 												   (k == 24 || k == 20) ? 3 : 10));
 			}
+		/* often the previous string's first 16 bytes (the cache's key), valid or not */
+		if ((r >> 50) % 2 == 0 && i > 0)
+			memcpy(buf, prev, 16);
 		if ((r >> 40) % 4 == 0)
 			buf[(r >> 8) % len] = alphabet[(r >> 30) % (sizeof(alphabet) - 1)];
+		memcpy(prev, buf, 16);
 		oka = asp_parse_iso8601(buf, len, &a);
 		okb = asp_parse_iso8601_general(buf, len, &b);
+		okc = asp_parse_iso8601_cached(buf, len, &cache, &c);
 		n++;
+		if (okc == oka && c == a)
+			cached_same++;
+		else if (n - cached_same <= 5)
+			diag("cached parse differs on '%s': %d %lld / %d %lld", buf, okc, (long long) c, oka, (long long) a);
 		if (oka == okb && a == b)
 			same++;
 		else if (n - same <= 5)
@@ -957,7 +971,8 @@ test_iso_canonical(void)
 		}
 	}
 	ok(same == n, "ISO shortcut: %d of %d random canonical-shaped strings parse as the general parsers do", same, n);
-	ok(accepted > n / 4 && accepted < n, "ISO shortcut: the sample has valid (%d) and invalid dates", accepted);
+	ok(cached_same == n, "ISO shortcut with the minute cache: %d of %d parse as without it", cached_same, n);
+	ok(accepted > n / 5 && accepted < n, "ISO shortcut: the sample has valid (%d) and invalid dates", accepted);
 }
 
 int

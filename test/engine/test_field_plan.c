@@ -310,7 +310,10 @@ test_plan_fill(void)
 				bad = 0,
 				used = 0,
 				fallback = 0,
-				invalid = 0;
+				invalid = 0,
+				templated = 0;
+	uint8_t    *prev = NULL;
+	uint32_t	prevlen = 0;
 	asp_error	err;
 
 	memset(&fp, 0, sizeof(fp));
@@ -339,12 +342,35 @@ test_plan_fill(void)
 					vc,
 					vr;
 
-		make_doc(&d, 1714557600000 + i * 7);
-		len = d.len;
-		buf = malloc(len);
-		memcpy(buf, bson_get_data(&d), len);
-		if (rnd_below(25) == 0)
-			buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));	/* corrupt a byte */
+		if (prev != NULL && rnd_below(3) == 0)
+		{
+			/*
+			 * The previous document with one or two bytes changed (values,
+			 * keys, types, length words: anything): the same length as the
+			 * warm walk's top-level template, matching it or not.
+			 */
+			len = prevlen;
+			buf = malloc(len);
+			memcpy(buf, prev, len);
+			buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));
+			if (rnd_below(2) == 0)
+				buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));
+		}
+		else
+		{
+			make_doc(&d, 1714557600000 + i * 7);
+			len = d.len;
+			buf = malloc(len);
+			memcpy(buf, bson_get_data(&d), len);
+			if (rnd_below(25) == 0)
+				buf[4 + rnd_below((int) len - 5)] ^= (uint8_t) (1 + rnd_below(255));	/* corrupt a byte */
+		}
+		free(prev);
+		prev = malloc(len);
+		memcpy(prev, buf, len);
+		prevlen = len;
+		if (warm->top.len == len)
+			templated++;
 		memset(cold, 0, sizeof(*cold));
 		vw = asp_field_plan_fill(&fp, buf, len, &cw, warm);
 		vc = asp_field_plan_fill(&fp, buf, len, &cc, cold);
@@ -391,9 +417,148 @@ test_plan_fill(void)
 	ok(bad == 0, "plan: %d documents (%d invalid): validity, conflicts and %d values as the general lookups, "
 	   "warm and cold (%d left to the general lookup)", n, invalid, used, fallback);
 	ok(invalid > 100 && fallback > 100, "plan: the sample has invalid documents and arrays on paths");
+	ok(templated > 10000, "plan: %d documents of the warm walk's top-level template's length", templated);
+	free(prev);
 	for (i = 0; i < NPATHS; i++)
 		asp_path_destroy(&paths[i]);
 	asp_arena_free(arena);
+	bson_destroy(&d);
+	free(warm);
+	free(cold);
+}
+
+/*
+ * flip_base: a document of S2's layout in one of a few variants (obs of
+ * int32s, of a double, in the other order, with a sub-document under it,
+ * as an array, with _ts): the top-level template covers it, obs included
+ * when its values have fixed sizes.
+ */
+static void
+flip_base(bson_t *d, int variant)
+{
+	bson_t		o,
+				deep;
+
+	bson_reinit(d);
+	BSON_APPEND_UTF8(d, "device_id", "device_42");
+	BSON_APPEND_INT32(d, "group_id", 7);
+	BSON_APPEND_UTF8(d, "timestamp", "2024-05-01T10:00:03.123Z");
+	BSON_APPEND_INT32(d, "max_watts", 450);
+	if (variant == 4)
+	{
+		BSON_APPEND_ARRAY_BEGIN(d, "obs", &o);
+		BSON_APPEND_INT32(&o, "0", 1);
+		bson_append_array_end(d, &o);
+		return;
+	}
+	BSON_APPEND_DOCUMENT_BEGIN(d, "obs", &o);
+	if (variant == 2)
+		BSON_APPEND_INT32(&o, "temp", 21);
+	if (variant == 1)
+		BSON_APPEND_DOUBLE(&o, "watts", 12.5);
+	else
+		BSON_APPEND_INT32(&o, "watts", 120);
+	if (variant != 2)
+		BSON_APPEND_INT32(&o, "temp", 21);
+	if (variant == 3)
+	{
+		BSON_APPEND_DOCUMENT_BEGIN(&o, "deep", &deep);
+		BSON_APPEND_INT32(&deep, "x", 1);
+		bson_append_document_end(&o, &deep);
+	}
+	bson_append_document_end(d, &o);
+	if (variant == 5)
+		BSON_APPEND_DATE_TIME(d, "_ts", 5);
+}
+
+/*
+ * test_template_flips: every byte of a templated document changed, one at
+ * a time: the fill that starts from the template (warm) gives what a cold
+ * one gives (validity, conflicts, every slot's value and ok).
+ */
+static void
+test_template_flips(void)
+{
+	asp_field_plan fp;
+	asp_path	paths[NPATHS];
+	asp_field_plan_vals *warm = calloc(1, sizeof(asp_field_plan_vals));
+	asp_field_plan_vals *cold = calloc(1, sizeof(asp_field_plan_vals));
+	bson_t		d = BSON_INITIALIZER;
+	int			i,
+				k,
+				variant,
+				n = 0,
+				bad = 0,
+				templated = 0;
+	asp_error	err;
+
+	memset(&fp, 0, sizeof(fp));
+	for (i = 0; i < NPATHS; i++)
+	{
+		int			parent = -1;
+
+		if (!asp_path_init(&paths[i], plan_paths[i], strlen(plan_paths[i]), "path", &err))
+			abort();
+		for (k = 0; k < paths[i].nparts; k++)
+			parent = asp_field_plan_slot_for(&fp, parent, paths[i].parts[k].name,
+											 paths[i].parts[k].len);
+	}
+	asp_field_plan_prepare(&fp, "_ts", "_stream_meta");
+	for (variant = 0; variant < 6; variant++)
+	{
+		uint8_t		base[512],
+					buf[512];
+		uint32_t	len;
+		bool		c;
+		int			x;
+
+		flip_base(&d, variant);
+		len = d.len;
+		memcpy(base, bson_get_data(&d), len);
+		for (i = 4; i < (int) len - 1; i++)
+			for (x = 0; x < 3; x++)
+			{
+				static const uint8_t flips[3] = {0x01, 0x20, 0x80};
+				bool		cw,
+							cc,
+							vw,
+							vc;
+
+				/* the base twice: its template (and obs's) is in place */
+				asp_field_plan_fill(&fp, base, len, &c, warm);
+				asp_field_plan_fill(&fp, base, len, &c, warm);
+				if (warm->top.len == len)
+					templated++;
+				memcpy(buf, base, len);
+				buf[i] ^= flips[x];
+				memset(cold, 0, sizeof(*cold));
+				vw = asp_field_plan_fill(&fp, buf, len, &cw, warm);
+				vc = asp_field_plan_fill(&fp, buf, len, &cc, cold);
+				n++;
+				if (vw != vc || (vw && cw != cc))
+				{
+					if (bad++ < 5)
+						diag("variant %d byte %d ^ %02x: valid %d/%d conflict %d/%d",
+							 variant, i, flips[x], vw, vc, cw, cc);
+					continue;
+				}
+				if (!vw)
+					continue;
+				for (k = 0; k < fp.nslots; k++)
+					if (warm->ok[k] != cold->ok[k] ||
+						(warm->ok[k] && !same_value(&warm->v[k], &cold->v[k])))
+					{
+						if (bad++ < 5)
+							diag("variant %d byte %d ^ %02x: slot %d differs", variant, i,
+								 flips[x], k);
+						break;
+					}
+			}
+	}
+	ok(bad == 0, "template: %d one-byte changes of templated documents fill as a cold walk", n);
+	ok(templated == n, "template: the base documents were templated (%d of %d)", templated, n);
+	for (i = 0; i < NPATHS; i++)
+		asp_path_destroy(&paths[i]);
 	bson_destroy(&d);
 	free(warm);
 	free(cold);
@@ -741,6 +906,7 @@ main(void)
 	test_hash_int();
 	test_sum_int32();
 	test_plan_fill();
+	test_template_flips();
 	test_pipelines();
 	return tap_done();
 }
