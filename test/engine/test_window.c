@@ -1239,6 +1239,95 @@ test_many_windows_and_extremes(void)
 	stop(&r);
 }
 
+/* ---------- 12. the tumbling fast path against the general path ---------- */
+
+/*
+ * A tumbling window takes a shortcut when a document falls in the open
+ * window of the document before it.  A hopping window whose hop equals its
+ * size has the same windows and always takes the general path: both must
+ * give the same results and the same dead letters, over event times that
+ * mostly advance, sometimes repeat, step back inside the open window, fall
+ * on window ends, come late, or jump ahead.
+ */
+static void
+test_tumbling_fast_path(void)
+{
+	static const char *const lateness[] = {LATE0, "'allowedLateness': {'size': 3, 'unit': 'second'}"};
+	const char *pl = "{'$group': {'_id': '$k', 'n': {'$sum': 1}, 's': {'$sum': '$v'},"
+		" 'f': {'$first': '$v'}, 'l': {'$last': '$v'}}}";
+	int			li,
+				seed;
+
+	for (li = 0; li < 2; li++)
+		for (seed = 1; seed <= 20; seed++)
+		{
+			run			a,
+						b;
+			int64_t		t = 0;
+			int			i;
+			bool		same = true;
+			char		doc[64];
+
+			srand((unsigned) (seed * 7919 + li));
+			if (!start_tumbling(&a, 2, lateness[li], pl) ||
+				!start_hopping(&b, 2, 2, lateness[li], pl))
+			{
+				ok(false, "fast path: pipelines compile");
+				stop(&a);
+				stop(&b);
+				return;
+			}
+			for (i = 0; i < 200 && same; i++)
+			{
+				int			r = rand() % 20;
+
+				if (r < 12)
+					t += rand() % 400;	/* advance */
+				else if (r < 14)
+					t -= rand() % 1500; /* back: same window, an earlier one, or late */
+				else if (r < 16)
+					t = (t / 2000 + 1) * 2000;	/* the next window's start */
+				else if (r < 17)
+					t = (t / 2000 + 1) * 2000 - 1;	/* the last ms of this window */
+				else if (r < 18)
+					t += 2000 * (1 + rand() % 4);	/* jump ahead */
+				/* else: the same time again */
+				snprintf(doc, sizeof(doc), "{'k': %d, 'v': %d}", rand() % 3, i);
+				push(&a, t, doc);
+				push(&b, t, doc);
+				same = a.ndocs == b.ndocs && a.ndlq == b.ndlq && a.ndocs < MAX_OUT / 2 &&
+					a.ndlq < MAX_OUT / 2;
+				for (int j = 0; same && j < a.ndocs; j++)
+					same = strcmp(a.raw[j], b.raw[j]) == 0;
+				for (int j = 0; same && j < a.ndlq; j++)
+					same = strcmp(a.dlq_doc[j], b.dlq_doc[j]) == 0 &&
+						strcmp(a.dlq_reason[j], b.dlq_reason[j]) == 0;
+				if (!same)
+					diag("seed %d, lateness %d, document %d at %lld: tumbling %d out %d dlq, "
+						 "hopping %d out %d dlq", seed, li, i, (long long) t,
+						 a.ndocs, a.ndlq, b.ndocs, b.ndlq);
+				if (a.ndocs >= MAX_OUT / 2 || b.ndocs >= MAX_OUT / 2)
+					same = a.ndocs == b.ndocs;
+				clear_docs(&a);
+				clear_docs(&b);
+				clear_dlq(&a);
+				clear_dlq(&b);
+			}
+			if (same)
+			{
+				finish(&a);
+				finish(&b);
+				same = a.ndocs == b.ndocs;
+				for (i = 0; same && i < a.ndocs; i++)
+					same = strcmp(a.raw[i], b.raw[i]) == 0;
+			}
+			ok(same, "fast path: tumbling 2 s = hopping 2 s / 2 s, %s, seed %d",
+			   li ? "lateness 3 s" : "lateness 0", seed);
+			stop(&a);
+			stop(&b);
+		}
+}
+
 int
 main(void)
 {
@@ -1253,5 +1342,6 @@ main(void)
 	test_empty_windows();
 	test_buffer();
 	test_many_windows_and_extremes();
+	test_tumbling_fast_path();
 	return tap_done();
 }
