@@ -152,35 +152,6 @@ plan_hit(const asp_field_plan *fp, const asp_field_plan_level *l, bool top,
 	return 0;
 }
 
-/* shape_fixed_size: the value size a type fixes, -1 when the value gives it */
-static inline int8_t
-shape_fixed_size(uint8_t t)
-{
-	switch (t)
-	{
-		case BSON_TYPE_DOUBLE:
-		case BSON_TYPE_DATE_TIME:
-		case BSON_TYPE_TIMESTAMP:
-		case BSON_TYPE_INT64:
-			return 8;
-		case BSON_TYPE_INT32:
-			return 4;
-		case BSON_TYPE_DECIMAL128:
-			return 16;
-		case BSON_TYPE_OID:
-			return 12;
-		case BSON_TYPE_BOOL:
-			return 1;
-		case BSON_TYPE_UNDEFINED:
-		case BSON_TYPE_NULL:
-		case BSON_TYPE_MINKEY:
-		case BSON_TYPE_MAXKEY:
-			return 0;
-		default:
-			return -1;
-	}
-}
-
 /* shape_record: element i of the shape; false when it cannot be kept (long key, full) */
 static bool
 shape_record(asp_shape *sh, int i, const uint8_t *elem, size_t kl, int act)
@@ -200,7 +171,7 @@ shape_record(asp_shape *sh, int i, const uint8_t *elem, size_t kl, int act)
 	memcpy(c->m, m, 24);
 	c->type = elem[0];
 	c->hlen = (uint8_t) (kl + 2);
-	c->fixed = shape_fixed_size(elem[0]);
+	c->fixed = raw_fixed_size(elem[0]);
 	c->act = (int8_t) act;
 	c->total = (uint8_t) (c->fixed >= 0 ? c->hlen + c->fixed : 0);
 	return true;

@@ -18,18 +18,10 @@
 extern void asp_raw_fill_rare(const uint8_t *doc, uint32_t len, const uint8_t *elem,
 							  const uint8_t *v, bson_value_t *out);
 
-/*
- * raw_value_size: bytes of the value of type t starting at p (at most
- * avail bytes are readable); -1 if malformed.  Documents were validated
- * when they entered the engine, but the walker still never reads past
- * the end.
- */
-static inline __attribute__((always_inline)) int64_t
-raw_value_size(uint8_t t, const uint8_t *p, size_t avail)
+/* raw_fixed_size: the value size a type fixes, -1 when the value gives it */
+static inline __attribute__((always_inline)) int8_t
+raw_fixed_size(uint8_t t)
 {
-	int32_t		n;
-	const uint8_t *z;
-
 	switch (t)
 	{
 		case BSON_TYPE_DOUBLE:
@@ -50,6 +42,28 @@ raw_value_size(uint8_t t, const uint8_t *p, size_t avail)
 		case BSON_TYPE_MINKEY:
 		case BSON_TYPE_MAXKEY:
 			return 0;
+		default:
+			return -1;
+	}
+}
+
+/*
+ * raw_value_size: bytes of the value of type t starting at p (at most
+ * avail bytes are readable); -1 if malformed.  Documents were validated
+ * when they entered the engine, but the walker still never reads past
+ * the end.
+ */
+static inline __attribute__((always_inline)) int64_t
+raw_value_size(uint8_t t, const uint8_t *p, size_t avail)
+{
+	int32_t		n;
+	const uint8_t *z;
+	int8_t		fixed = raw_fixed_size(t);
+
+	if (fixed >= 0)
+		return fixed;
+	switch (t)
+	{
 		case BSON_TYPE_UTF8:
 		case BSON_TYPE_CODE:
 		case BSON_TYPE_SYMBOL:
