@@ -4,25 +4,7 @@ CREATE EXTENSION IF NOT EXISTS asp;
 RESET client_min_messages;
 \pset null '(null)'
 
--- wait_for: poll a boolean query every 0.2 s for at most 15 s (a table
--- the worker has not created yet is "not yet")
-CREATE FUNCTION pg_temp.wait_for(q text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-  ok boolean;
-BEGIN
-  FOR i IN 1..75 LOOP
-    BEGIN
-      EXECUTE q INTO ok;
-    EXCEPTION WHEN undefined_table THEN
-      ok := false;
-    END;
-    IF ok THEN
-      RETURN true;
-    END IF;
-    PERFORM pg_sleep(0.2);
-  END LOOP;
-  RETURN false;
-END $$;
+\i test/sql/include/wait_for.psql
 
 -- a processor over sample_stream_solar: 1-second windows per group into a
 -- table, one row per group and window

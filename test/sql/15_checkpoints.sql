@@ -5,24 +5,7 @@ CREATE EXTENSION IF NOT EXISTS asp;
 RESET client_min_messages;
 \pset null '(null)'
 
--- wait_for: poll a boolean query every 0.2 s for at most 15 s
-CREATE FUNCTION pg_temp.wait_for(q text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-  ok boolean;
-BEGIN
-  FOR i IN 1..75 LOOP
-    BEGIN
-      EXECUTE q INTO ok;
-    EXCEPTION WHEN undefined_table THEN
-      ok := false;
-    END;
-    IF ok THEN
-      RETURN true;
-    END IF;
-    PERFORM pg_sleep(0.2);
-  END LOOP;
-  RETURN false;
-END $$;
+\i test/sql/include/wait_for.psql
 
 -- the checkpoints are not readable by other roles
 SELECT has_table_privilege('public', 'asp.checkpoints', 'SELECT') AS public_can_read;
