@@ -33,50 +33,11 @@
 #include "../../src/engine/pipeline.h"
 #include "../../src/engine/solar.h"
 #include "json_util.h"
+#include "outs_util.h"
 #include "tap.h"
 
 #define SEED 7
 #define START_MS INT64_C(1700000000000)
-
-/* collected output: raw documents, each prefixed by a kind byte */
-typedef struct outs
-{
-	char	  **d;
-	size_t	   *len;
-	int			n;
-	int			cap;
-} outs;
-
-/* collect: the output callback: keep a copy of every document */
-static void
-collect(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
-{
-	outs	   *o = ud;
-
-	if (o->n == o->cap)
-	{
-		o->cap = o->cap ? o->cap * 2 : 256;
-		o->d = realloc(o->d, sizeof(char *) * o->cap);
-		o->len = realloc(o->len, sizeof(size_t) * o->cap);
-	}
-	o->d[o->n] = malloc(len + 1);
-	o->d[o->n][0] = kind == ASP_OUTPUT_DOC ? 'D' : 'Q';
-	memcpy(o->d[o->n] + 1, doc, len);
-	o->len[o->n] = len + 1;
-	o->n++;
-}
-
-static void
-outs_free(outs *o)
-{
-	int			i;
-
-	for (i = 0; i < o->n; i++)
-		free(o->d[i]);
-	free(o->d);
-	free(o->len);
-	memset(o, 0, sizeof(*o));
-}
 
 /* parse: JSON text with ' for " to BSON */
 static bson_t *

@@ -32,6 +32,7 @@
 #include "../../src/engine/solar.h"
 #include "../../src/engine/state_store.h"
 #include "json_util.h"
+#include "outs_util.h"
 #include "tap.h"
 
 #define SEED 7
@@ -174,44 +175,6 @@ ts_free(tstore *t)
 }
 
 /* ---------- collected output ---------- */
-
-typedef struct outs
-{
-	char	  **d;
-	size_t	   *len;
-	int			n;
-	int			cap;
-} outs;
-
-static void
-collect(void *ud, asp_output_kind kind, const uint8_t *doc, uint32_t len)
-{
-	outs	   *o = ud;
-
-	if (o->n == o->cap)
-	{
-		o->cap = o->cap ? o->cap * 2 : 256;
-		o->d = realloc(o->d, sizeof(char *) * o->cap);
-		o->len = realloc(o->len, sizeof(size_t) * o->cap);
-	}
-	o->d[o->n] = malloc(len + 1);
-	o->d[o->n][0] = kind == ASP_OUTPUT_DOC ? 'D' : 'Q';
-	memcpy(o->d[o->n] + 1, doc, len);
-	o->len[o->n] = len + 1;
-	o->n++;
-}
-
-static void
-outs_free(outs *o)
-{
-	int			i;
-
-	for (i = 0; i < o->n; i++)
-		free(o->d[i]);
-	free(o->d);
-	free(o->len);
-	memset(o, 0, sizeof(*o));
-}
 
 /* same_outputs: the same documents in the same order */
 static bool
