@@ -828,9 +828,6 @@ stage_name_of(bson_iter_t *sit, bson_value_t *operand)
 	return name;
 }
 
-/* the pipeline being compiled on this thread, for the window's first inner stage */
-static __thread asp_pipeline *compiling;
-
 /*
  * plan_pipeline: the field plan of a compiled pipeline (see pipeline.h):
  * slots for timeField's paths and those of the stage that first receives
@@ -843,14 +840,15 @@ plan_pipeline(asp_pipeline *p)
 	asp_expr   *ex[64];
 	bool		plain = false;
 	bool		safe;
+	asp_stage  *first_inner = p->window ? asp_window_first_stage(p->window) : NULL;
 	int			n,
 				i;
 
 	if (p->time_field)
 		(void) asp_expr_plan_paths(p->time_field, &p->plan, p->ts_field, "_stream_meta");
-	if (p->first != NULL && p->first == p->window && p->window_first_inner != NULL &&
-		p->window_first_inner->blocking &&
-		(n = asp_group_exprs(p->window_first_inner, ex, 64, &plain)) >= 0)
+	if (p->first != NULL && p->first == p->window && first_inner != NULL &&
+		first_inner->blocking &&
+		(n = asp_group_exprs(first_inner, ex, 64, &plain)) >= 0)
 	{
 		safe = plain;
 		for (i = 0; i < n; i++)
@@ -916,8 +914,6 @@ asp_compile_inner_stage(const char *name, const bson_value_t *operand,
 	}
 	s->name = d->name;			/* "$set" stays "$set" though it shares $addFields' compiler */
 	s->blocking = d->window_only;
-	if (cc->in_window && cc->index == 0 && compiling && compiling->window_first_inner == NULL)
-		compiling->window_first_inner = s;
 	return s;
 }
 
@@ -953,7 +949,6 @@ pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, bool plan
 	if (p == NULL)
 		abort();
 	asp_error_init(err);
-	compiling = p;
 	p->spec = bson_copy(pipeline);
 	bson_iter_init(&sit, p->spec);
 	while (bson_iter_next(&sit))
@@ -1056,7 +1051,6 @@ pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, bool plan
 		}
 		idx++;
 	}
-	compiling = NULL;
 	if (plan)
 		plan_pipeline(p);
 	else
@@ -1064,7 +1058,6 @@ pipeline_compile(const bson_t *pipeline, const asp_compile_opts *opts, bool plan
 	return p;
 
 fail:
-	compiling = NULL;
 	asp_pipeline_free(p);
 	return NULL;
 }

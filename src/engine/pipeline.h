@@ -91,7 +91,6 @@ typedef struct asp_pipeline
 	 */
 	asp_field_plan plan;
 	bool		source_lazy;
-	asp_stage  *window_first_inner;	/* the first stage of the window's pipeline */
 } asp_pipeline;
 
 /*
@@ -129,6 +128,9 @@ extern asp_stage *asp_compile_inner_stage(const char *name, const bson_value_t *
 extern int64_t asp_window_watermark(const asp_stage *window);	/* INT64_MIN when none */
 extern size_t asp_window_state_bytes(const asp_stage *window);
 extern int	asp_window_open_count(const asp_stage *window);
+
+/* asp_window_first_stage: the stage of the window's pipeline that receives its documents first */
+extern asp_stage *asp_window_first_stage(const asp_stage *window);
 
 /*
  * Checkpoints (window.c): asp_window_serialize appends under key the

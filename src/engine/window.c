@@ -1236,6 +1236,19 @@ compile_inner_pipeline(window_data *w, const bson_value_t *pl, asp_stage_compile
 	return true;
 }
 
+/*
+ * asp_window_first_stage: the first stage of the window's pipeline (its
+ * first pre-stage, else its blocking stage, which is the buffer when the
+ * pipeline has none); the field plan reads a leading $group's paths.
+ */
+asp_stage *
+asp_window_first_stage(const asp_stage *s)
+{
+	const window_data *w = s->data;
+
+	return w->pre != NULL ? w->pre : w->block;
+}
+
 /* asp_stage_compile_window: $tumblingWindow / $hoppingWindow */
 asp_stage *
 asp_stage_compile_window(const char *name, const bson_value_t *spec, asp_stage_compile_ctx *cc)
